@@ -1,0 +1,17 @@
+//! Domain types and rules shared by every HSI service, plus the plumbing each binary
+//! needs at start: typed settings, tracing and a shutdown signal.
+//!
+//! The domain modules (`camera_id`, `severity`, `enums`) do no I/O so they can be used
+//! anywhere, including in property tests.
+
+pub mod camera_id;
+pub mod enums;
+pub mod service;
+pub mod settings;
+pub mod severity;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use camera_id::normalize_camera_id;
+pub use service::Service;
+pub use severity::{Severity, SeverityBands, SeverityError};

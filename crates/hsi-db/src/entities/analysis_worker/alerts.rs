@@ -1,0 +1,65 @@
+//! `alerts`: alerts raised for events by alert rules.
+
+// DeriveEntityModel expands an active-enum field to `std::convert::Into::<..>::into(..)`
+// spanned at the field, which the workspace's `unused_qualifications` lint flags.
+#![allow(unused_qualifications)]
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::entities::enums::{AlertSeverity, AlertStatus};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "alerts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub event_id: i32,
+    pub rule_id: Option<Uuid>,
+    pub severity: AlertSeverity,
+    pub status: AlertStatus,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub delivered_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Json")]
+    pub channels: Option<Json>,
+    #[sea_orm(column_type = "String(StringLen::N(255))")]
+    pub dedup_key: String,
+    #[sea_orm(column_type = "Json")]
+    pub metadata: Option<Json>,
+    pub version_id: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "crate::entities::events::Entity",
+        from = "Column::EventId",
+        to = "crate::entities::events::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    Events,
+    #[sea_orm(
+        belongs_to = "crate::entities::alert_rules::Entity",
+        from = "Column::RuleId",
+        to = "crate::entities::alert_rules::Column::Id",
+        on_update = "NoAction",
+        on_delete = "SetNull"
+    )]
+    AlertRules,
+}
+
+impl Related<crate::entities::events::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Events.def()
+    }
+}
+
+impl Related<crate::entities::alert_rules::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AlertRules.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

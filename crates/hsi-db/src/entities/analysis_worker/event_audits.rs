@@ -1,0 +1,72 @@
+//! `event_audits`: quality audit of the analysis behind an event.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "event_audits")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub event_id: i32,
+    pub audited_at: DateTimeUtc,
+    pub has_yolo26: bool,
+    pub has_florence: bool,
+    pub has_clip: bool,
+    pub has_violence: bool,
+    pub has_clothing: bool,
+    pub has_vehicle: bool,
+    pub has_pet: bool,
+    pub has_weather: bool,
+    pub has_image_quality: bool,
+    pub has_zones: bool,
+    pub has_baseline: bool,
+    pub has_cross_camera: bool,
+    pub prompt_length: i32,
+    pub prompt_token_estimate: i32,
+    pub enrichment_utilization: f64,
+    pub context_usage_score: Option<f64>,
+    pub reasoning_coherence_score: Option<f64>,
+    pub risk_justification_score: Option<f64>,
+    pub consistency_score: Option<f64>,
+    pub overall_quality_score: Option<f64>,
+    pub consistency_risk_score: Option<i32>,
+    pub consistency_diff: Option<i32>,
+    #[sea_orm(column_type = "Text")]
+    pub self_eval_critique: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub self_eval_prompt: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub self_eval_response: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub missing_context: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub confusing_sections: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub unused_data: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub format_suggestions: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub model_gaps: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "crate::entities::events::Entity",
+        from = "Column::EventId",
+        to = "crate::entities::events::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    Events,
+}
+
+impl Related<crate::entities::events::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Events.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

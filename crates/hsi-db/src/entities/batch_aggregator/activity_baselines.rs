@@ -1,0 +1,38 @@
+//! `activity_baselines`: learned detection counts per camera, hour and weekday.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "activity_baselines")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(column_type = "String(StringLen::N(100))")]
+    pub camera_id: String,
+    pub hour: i32,
+    pub day_of_week: i32,
+    pub avg_count: f64,
+    pub sample_count: i32,
+    pub last_updated: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "crate::entities::cameras::Entity",
+        from = "Column::CameraId",
+        to = "crate::entities::cameras::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    Cameras,
+}
+
+impl Related<crate::entities::cameras::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Cameras.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,40 @@
+//! `pose_results`: the pose estimated for a person detection.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "pose_results")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub detection_id: i32,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub keypoints: Option<Json>,
+    #[sea_orm(column_type = "String(StringLen::N(32))")]
+    pub pose_class: Option<String>,
+    pub confidence: Option<f64>,
+    pub is_suspicious: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "crate::entities::detections::Entity",
+        from = "Column::DetectionId",
+        to = "crate::entities::detections::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    Detections,
+}
+
+impl Related<crate::entities::detections::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Detections.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,37 @@
+//! Every entity under its table's name in CamelCase, as `sea-orm-cli` names them.
+
+pub use super::action_results::Entity as ActionResults;
+pub use super::activity_baselines::Entity as ActivityBaselines;
+pub use super::alert_rules::Entity as AlertRules;
+pub use super::alerts::Entity as Alerts;
+pub use super::api_keys::Entity as ApiKeys;
+pub use super::audit_logs::Entity as AuditLogs;
+pub use super::backup_jobs::Entity as BackupJobs;
+pub use super::camera_notification_settings::Entity as CameraNotificationSettings;
+pub use super::camera_zones::Entity as CameraZones;
+pub use super::cameras::Entity as Cameras;
+pub use super::class_baselines::Entity as ClassBaselines;
+pub use super::demographics_results::Entity as DemographicsResults;
+pub use super::detections::Entity as Detections;
+pub use super::entity_records::Entity as Entities;
+pub use super::event_audits::Entity as EventAudits;
+pub use super::event_detections::Entity as EventDetections;
+pub use super::event_feedback::Entity as EventFeedback;
+pub use super::events::Entity as Events;
+pub use super::export_jobs::Entity as ExportJobs;
+pub use super::gpu_stats::Entity as GpuStats;
+pub use super::job_attempts::Entity as JobAttempts;
+pub use super::job_logs::Entity as JobLogs;
+pub use super::job_transitions::Entity as JobTransitions;
+pub use super::jobs::Entity as Jobs;
+pub use super::logs::Entity as Logs;
+pub use super::notification_preferences::Entity as NotificationPreferences;
+pub use super::pose_results::Entity as PoseResults;
+pub use super::prompt_configs::Entity as PromptConfigs;
+pub use super::prompt_versions::Entity as PromptVersions;
+pub use super::quiet_hours_periods::Entity as QuietHoursPeriods;
+pub use super::reid_embeddings::Entity as ReidEmbeddings;
+pub use super::restore_jobs::Entity as RestoreJobs;
+pub use super::scene_changes::Entity as SceneChanges;
+pub use super::threat_detections::Entity as ThreatDetections;
+pub use super::user_calibration::Entity as UserCalibration;

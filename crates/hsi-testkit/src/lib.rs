@@ -1,0 +1,17 @@
+//! Test support shared by every crate's integration tests.
+//!
+//! Tests talk to the real PostgreSQL and Redis that `scripts/bootstrap` provides. Each
+//! test gets a database of its own, cloned from a template that is migrated once per
+//! schema version, so tests run in parallel (nextest runs each in its own process)
+//! without seeing each other's rows.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
+
+mod database;
+
+pub use database::{admin_url, with_database, TestDatabase};
+
+/// Installs test logging (only when `TEST_LOG` is set).
+pub fn init_logging() {
+    hsi_core::telemetry::init_for_tests();
+}

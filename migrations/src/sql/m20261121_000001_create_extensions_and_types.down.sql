@@ -1,0 +1,11 @@
+DROP FUNCTION IF EXISTS set_updated_at();
+DROP TYPE IF EXISTS restore_job_status;
+DROP TYPE IF EXISTS backup_job_status;
+DROP TYPE IF EXISTS export_job_status;
+DROP TYPE IF EXISTS ai_model_enum;
+DROP TYPE IF EXISTS scene_change_type_enum;
+DROP TYPE IF EXISTS camera_zone_shape_enum;
+DROP TYPE IF EXISTS camera_zone_type_enum;
+DROP TYPE IF EXISTS alert_status;
+DROP TYPE IF EXISTS alert_severity;
+DROP EXTENSION IF EXISTS pg_trgm;

@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS event_detections;
+DROP TABLE IF EXISTS events;
+DROP TABLE IF EXISTS detections;
+DROP TABLE IF EXISTS cameras;

@@ -1,0 +1,5 @@
+DROP TABLE IF EXISTS entities;
+DROP TABLE IF EXISTS alerts;
+DROP TABLE IF EXISTS alert_rules;
+DROP TABLE IF EXISTS event_feedback;
+DROP TABLE IF EXISTS event_audits;

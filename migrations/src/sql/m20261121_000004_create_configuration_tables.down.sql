@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS api_keys;
+DROP TABLE IF EXISTS prompt_versions;
+DROP TABLE IF EXISTS prompt_configs;
+DROP TABLE IF EXISTS user_calibration;
+DROP TABLE IF EXISTS quiet_hours_periods;
+DROP TABLE IF EXISTS camera_notification_settings;
+DROP TABLE IF EXISTS notification_preferences;
+DROP TABLE IF EXISTS scene_changes;
+DROP TABLE IF EXISTS class_baselines;
+DROP TABLE IF EXISTS activity_baselines;
+DROP TABLE IF EXISTS camera_zones;

@@ -1,0 +1,10 @@
+DROP TABLE IF EXISTS restore_jobs;
+DROP TABLE IF EXISTS backup_jobs;
+DROP TABLE IF EXISTS export_jobs;
+DROP TABLE IF EXISTS job_transitions;
+DROP TABLE IF EXISTS job_logs;
+DROP TABLE IF EXISTS job_attempts;
+DROP TABLE IF EXISTS jobs;
+DROP TABLE IF EXISTS logs;
+DROP TABLE IF EXISTS audit_logs;
+DROP TABLE IF EXISTS gpu_stats;
