@@ -20,10 +20,10 @@ pub enum SettingsError {
     File {
         path: PathBuf,
         #[source]
-        source: config::ConfigError,
+        source: Box<config::ConfigError>,
     },
     #[error("bad setting: {0}")]
-    Parse(#[source] config::ConfigError),
+    Parse(#[source] Box<config::ConfigError>),
     #[error("bad setting {key}: {message}")]
     Invalid { key: String, message: String },
 }
@@ -95,7 +95,7 @@ impl SettingsLoader {
                 .build()
                 .map_err(|source| SettingsError::File {
                     path: path.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             builder = builder.add_source(source);
         }
@@ -107,12 +107,12 @@ impl SettingsLoader {
         let merged = builder
             .add_source(env)
             .build()
-            .map_err(SettingsError::Parse)?;
+            .map_err(|err| SettingsError::Parse(Box::new(err)))?;
         let mut unknown_keys = Vec::new();
         let settings: T = serde_ignored::deserialize(merged, |path| {
             unknown_keys.push(path.to_string());
         })
-        .map_err(SettingsError::Parse)?;
+        .map_err(|err| SettingsError::Parse(Box::new(err)))?;
         settings.validate()?;
         Ok(Loaded {
             settings,

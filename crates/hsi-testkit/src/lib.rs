@@ -3,13 +3,15 @@
 //! Tests talk to the real PostgreSQL and Redis that `scripts/bootstrap` provides. Each
 //! test gets a database of its own, cloned from a template that is migrated once per
 //! schema version, so tests run in parallel (nextest runs each in its own process)
-//! without seeing each other's rows.
+//! without seeing each other's rows. Redis tests get a key prefix of their own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
 
 mod database;
+mod test_redis;
 
 pub use database::{admin_url, with_database, TestDatabase};
+pub use test_redis::{redis_url, RedisServer, TestRedis};
 
 /// Installs test logging (only when `TEST_LOG` is set).
 pub fn init_logging() {

@@ -1,0 +1,98 @@
+//! Lua scripts that make each multi-step stream operation atomic.
+
+use redis::Script;
+use std::sync::LazyLock;
+
+/// Adds an entry unless the stream already holds `ARGV[1]` entries.
+/// KEYS: stream. ARGV: limit, then field/value pairs. Returns {"ok", id} or {"full", length}.
+pub(crate) static ADD_IF_ROOM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local length = redis.call('XLEN', KEYS[1])
+        if length >= tonumber(ARGV[1]) then
+            return {'full', tostring(length)}
+        end
+        return {'ok', redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))}
+        ",
+    )
+});
+
+/// Acknowledges entries and deletes them, with any error notes they had.
+/// KEYS: stream, errors. ARGV: group, then ids. Returns how many were pending.
+pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+        redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
+        redis.call('HDEL', KEYS[2], unpack(ARGV, 2))
+        return acked
+        ",
+    )
+});
+
+/// Resets the idle time of entries this consumer still owns, so nobody reclaims work
+/// that is in progress. KEYS: stream. ARGV: group, consumer, then ids. Returns the ids
+/// this consumer no longer owns.
+pub(crate) static EXTEND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local lost = {}
+        for i = 3, #ARGV do
+            local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+            if #pending == 1 and pending[1][2] == ARGV[2] then
+                redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+            else
+                table.insert(lost, ARGV[i])
+            end
+        end
+        return lost
+        ",
+    )
+});
+
+/// Records a failure and makes the entry reclaimable after the retry delay, keeping its
+/// delivery count. KEYS: stream, errors. ARGV: group, consumer, id, idle ms to set, error.
+/// Returns 1 if this consumer still owned the entry.
+pub(crate) static RETRY_LATER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+        if #pending ~= 1 or pending[1][2] ~= ARGV[2] then
+            return 0
+        end
+        redis.call('HSET', KEYS[2], ARGV[3], ARGV[5])
+        redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
+        return 1
+        ",
+    )
+});
+
+/// Moves an entry to the dead-letter stream with its error and delivery count, then
+/// acknowledges and deletes it. KEYS: stream, dead letters, errors. ARGV: group, id,
+/// error (empty: use the recorded one), deliveries, dead-letter limit, consumer, now ms.
+pub(crate) static DEAD_LETTER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local payload, kind = '', ''
+        local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+        if #entry == 1 then
+            local fields = entry[1][2]
+            for i = 1, #fields, 2 do
+                if fields[i] == 'payload' then payload = fields[i + 1] end
+                if fields[i] == 'type' then kind = fields[i + 1] end
+            end
+        end
+        local err = ARGV[3]
+        if err == '' then
+            err = redis.call('HGET', KEYS[3], ARGV[2]) or 'no error recorded'
+        end
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*',
+            'payload', payload, 'type', kind, 'source_id', ARGV[2], 'error', err,
+            'deliveries', ARGV[4], 'consumer', ARGV[6], 'failed_at_ms', ARGV[7])
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('XDEL', KEYS[1], ARGV[2])
+        redis.call('HDEL', KEYS[3], ARGV[2])
+        return 1
+        ",
+    )
+});
