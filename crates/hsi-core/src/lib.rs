@@ -6,7 +6,9 @@
 
 pub mod camera_id;
 pub mod enums;
+pub mod metrics_export;
 pub mod service;
+pub mod service_main;
 pub mod settings;
 pub mod severity;
 pub mod shutdown;

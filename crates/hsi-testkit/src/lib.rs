@@ -7,9 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
 
+mod assets;
 mod database;
 mod test_redis;
 
+pub use assets::{cache_dir, centernet_model, photo};
 pub use database::{admin_url, with_database, TestDatabase};
 pub use test_redis::{redis_url, RedisServer, TestRedis};
 
