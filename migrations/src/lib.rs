@@ -30,6 +30,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261121_000006_create_enrichment_tables"),
     sql_migration!("m20261121_000007_create_search_triggers"),
     sql_migration!("m20261121_000008_create_service_roles"),
+    sql_migration!("m20261121_000009_add_detection_frame_size"),
 ];
 
 /// The migrator that the CLI, the services' start-up check and the tests run.

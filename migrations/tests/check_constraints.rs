@@ -234,6 +234,12 @@ const CASES: &[Case] = &[
         good: &[&[("video_width", "1"), ("video_height", "1")]],
     },
     Case {
+        constraint: "ck_detections_frame_size",
+        table: "detections",
+        bad: &[&[("frame_width", "0")], &[("frame_height", "-1")]],
+        good: &[&[("frame_width", "1"), ("frame_height", "1")], &[("frame_width", "NULL")]],
+    },
+    Case {
         constraint: "ck_detections_frame",
         table: "detections",
         bad: &[

@@ -16,3 +16,20 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .sqlx_logging(false);
     Database::connect(options).await
 }
+
+/// Connects, waiting out a database that is not up yet (a service starting before
+/// PostgreSQL in a compose file or a cluster): retries with back-off up to 10 s, for ever.
+/// Callers race it against their shutdown signal.
+pub async fn connect_with_retry(settings: &DatabaseSettings) -> DatabaseConnection {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match connect(settings).await {
+            Ok(db) => return db,
+            Err(err) => {
+                tracing::warn!(url = %settings.url.masked(), error = %err, retry_in_ms = delay.as_millis() as u64, "database unavailable, retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}

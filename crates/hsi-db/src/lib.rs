@@ -6,4 +6,4 @@
 pub mod connect;
 pub mod entities;
 
-pub use connect::connect;
+pub use connect::{connect, connect_with_retry};

@@ -226,6 +226,7 @@ impl Detector {
             } else {
                 1
             },
+            pixel_range: self.settings.pixel_range,
         }
     }
 }
@@ -242,6 +243,7 @@ pub struct ModelDescription {
     pub classes: Vec<String>,
     pub kept_classes: Vec<String>,
     pub max_batch_size: usize,
+    pub pixel_range: crate::settings::PixelRange,
 }
 
 /// The tensors a model returned, in order: a tensor, a tuple or list of tensors, or a

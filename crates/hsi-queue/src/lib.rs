@@ -56,3 +56,15 @@ pub fn redis_pool(settings: &RedisSettings) -> Result<RedisPool, QueueError> {
         .build()
         .map_err(|err| QueueError::Config(err.to_string()))
 }
+
+/// A consumer name unique to this process: `<service>-<host>-<pid>-<random>`, so replicas
+/// on one host, and a restarted process, never share pending messages by accident.
+pub fn consumer_name(service: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{service}-{host}-{}-{}", std::process::id(), &random[..6])
+}

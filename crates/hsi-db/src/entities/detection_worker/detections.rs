@@ -38,6 +38,8 @@ pub struct Model {
     pub frame_index: i32,
     pub object_index: i32,
     pub frame_offset: Option<f64>,
+    pub frame_width: Option<i32>,
+    pub frame_height: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,308 @@
+//! One uploaded file through the detector: read it, detect, crop thumbnails, record,
+//! pass the detections on.
+
+use crate::media::{self, Frame, MediaError, MediaInfo};
+use crate::settings::WorkerSettings;
+use crate::store;
+use crate::thumbnails::{thumbnail_path, write_thumbnail};
+use chrono::{DateTime, TimeZone, Utc};
+use hsi_db::entities::detections;
+use hsi_detector::{prepare, Detection, DetectorHandle, PixelRange};
+use hsi_proto::v1::{BoundingBox, DetectionsMessage, FileMessage, MediaKind, MessageMeta};
+use hsi_queue::{trace, Delivery, HandlerError, Producer};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, NotSet};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the worker needs to handle one file.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub db: DatabaseConnection,
+    pub detector: DetectorHandle,
+    pub producer: Producer<DetectionsMessage>,
+    pub settings: Arc<WorkerSettings>,
+}
+
+/// Records a stage's latency (seconds) in the `hsi_detection_stage_seconds` histogram.
+fn stage(name: &'static str, started: Instant) {
+    metrics::histogram!("hsi_detection_stage_seconds", "stage" => name)
+        .record(started.elapsed().as_secs_f64());
+}
+
+impl Pipeline {
+    /// Handles one delivery from the files stream.
+    pub async fn handle(&self, delivery: Delivery<FileMessage>) -> Result<(), HandlerError> {
+        let file = delivery.message;
+        let message_id = file
+            .meta
+            .as_ref()
+            .map(|m| m.message_id.clone())
+            .filter(|id| !id.is_empty())
+            .unwrap_or(delivery.id);
+        let span = tracing::info_span!("file", camera = %file.camera_id, path = %file.path_display, %message_id);
+        let _entered = span.enter();
+        let started = Instant::now();
+
+        // A redelivery of a file already recorded only needs passing on again.
+        let existing = store::by_source(&self.db, &message_id)
+            .await
+            .map_err(retry("reading detections"))?;
+        let rows = if existing.is_empty() {
+            drop(_entered);
+            self.detect_and_record(&file, &message_id).await?
+        } else {
+            tracing::info!(
+                rows = existing.len(),
+                "file already recorded, passing its detections on again"
+            );
+            existing
+        };
+        self.publish(&file, &message_id, &rows).await?;
+        metrics::counter!("hsi_files_processed_total", "media" => media_label(&file)).increment(1);
+        stage("total", started);
+        Ok(())
+    }
+
+    async fn detect_and_record(
+        &self,
+        file: &FileMessage,
+        message_id: &str,
+    ) -> Result<Vec<detections::Model>, HandlerError> {
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(&file.path));
+        let started = Instant::now();
+        let loaded = if file.media_kind == MediaKind::Video as i32 {
+            media::load_video(&path, &self.settings).await
+        } else {
+            media::load_image(&path, self.settings.max_image_pixels).await
+        };
+        let (frames, info) = loaded.map_err(media_failure)?;
+        stage("decode", started);
+
+        let found = self.detect_frames(&frames).await?;
+        let seen_at = observed_at(file);
+        let day = seen_at.format("%Y-%m-%d").to_string();
+        let mut rows = Vec::new();
+        let mut crops = Vec::new();
+        for (frame, detections) in frames.iter().zip(found) {
+            for (object, detection) in detections.into_iter().enumerate() {
+                let thumb = thumbnail_path(
+                    &self.settings.thumbnails_dir,
+                    &file.camera_id,
+                    &day,
+                    message_id,
+                    frame.index,
+                    object,
+                );
+                rows.push(self.row(
+                    file, message_id, &info, frame, object, &detection, &thumb, seen_at,
+                ));
+                crops.push((frame.index, detection, thumb));
+            }
+        }
+        let started = Instant::now();
+        self.write_thumbnails(&frames, crops).await;
+        stage("thumbnails", started);
+
+        let started = Instant::now();
+        let stored = store::insert(&self.db, message_id, rows)
+            .await
+            .map_err(|err| {
+                if store::is_missing_camera(&err) {
+                    HandlerError::Permanent(format!("camera {} does not exist", file.camera_id))
+                } else {
+                    HandlerError::Retry(format!("recording detections failed: {err}"))
+                }
+            })?;
+        stage("write", started);
+        for row in &stored {
+            metrics::counter!("hsi_detections_total", "class" => row.object_type.clone().unwrap_or_default()).increment(1);
+        }
+        tracing::info!(
+            frames = frames.len(),
+            detections = stored.len(),
+            "file processed"
+        );
+        Ok(stored)
+    }
+
+    /// Runs every frame through the detector; they queue up together, so on CUDA the
+    /// frames of one clip (and of concurrent files) share forward passes.
+    async fn detect_frames(&self, frames: &[Frame]) -> Result<Vec<Vec<Detection>>, HandlerError> {
+        let settings = self.detector.description();
+        let (width, height) = (settings.input_width, settings.input_height);
+        let range = self.detector_range();
+        let jobs = frames.iter().map(|frame| {
+            let detector = self.detector.clone();
+            let image = frame.image.clone();
+            async move {
+                let started = Instant::now();
+                let prepared =
+                    tokio::task::spawn_blocking(move || prepare(&image, width, height, range))
+                        .await
+                        .map_err(|err| {
+                            HandlerError::Retry(format!("preprocessing failed: {err}"))
+                        })?;
+                stage("preprocess", started);
+                let result = detector
+                    .detect(prepared)
+                    .await
+                    .map_err(|err| HandlerError::Retry(format!("detection failed: {err}")))?;
+                metrics::histogram!("hsi_detection_stage_seconds", "stage" => "queued")
+                    .record(result.queued.as_secs_f64());
+                metrics::histogram!("hsi_detection_stage_seconds", "stage" => "forward")
+                    .record(result.forward.as_secs_f64());
+                metrics::histogram!("hsi_detection_stage_seconds", "stage" => "decode_boxes")
+                    .record(result.decode.as_secs_f64());
+                Ok(result.detections)
+            }
+        });
+        futures::future::try_join_all(jobs).await
+    }
+
+    fn detector_range(&self) -> PixelRange {
+        self.detector.description().pixel_range
+    }
+
+    #[allow(clippy::too_many_arguments)] // one row gathers facts from all of these
+    fn row(
+        &self,
+        file: &FileMessage,
+        message_id: &str,
+        info: &MediaInfo,
+        frame: &Frame,
+        object: usize,
+        detection: &Detection,
+        thumbnail: &std::path::Path,
+        seen_at: DateTime<Utc>,
+    ) -> detections::ActiveModel {
+        let offset_ms = (frame.offset_secs * 1000.0) as i64;
+        detections::ActiveModel {
+            id: NotSet,
+            camera_id: Set(file.camera_id.clone()),
+            file_path: Set(file.path_display.clone()),
+            file_type: Set(Some(file.file_type.clone()).filter(|t| !t.is_empty())),
+            detected_at: Set(seen_at + chrono::Duration::milliseconds(offset_ms)),
+            object_type: Set(Some(detection.class_name.clone())),
+            confidence: Set(Some(f64::from(detection.confidence))),
+            bbox_x: Set(Some(detection.x)),
+            bbox_y: Set(Some(detection.y)),
+            bbox_width: Set(Some(detection.width)),
+            bbox_height: Set(Some(detection.height)),
+            thumbnail_path: Set(Some(thumbnail.display().to_string())),
+            media_type: Set(Some(
+                if info.is_video { "video" } else { "image" }.to_owned(),
+            )),
+            duration: Set(info.duration_secs),
+            video_codec: Set(info.codec.clone()),
+            video_width: Set(info.is_video.then_some(info.width as i32)),
+            video_height: Set(info.is_video.then_some(info.height as i32)),
+            enrichment_data: Set(None),
+            source_message_id: Set(Some(message_id.to_owned())),
+            frame_index: Set(frame.index),
+            object_index: Set(object as i32),
+            frame_offset: Set(info.is_video.then_some(frame.offset_secs)),
+            frame_width: Set(i32::try_from(frame.image.width()).ok()),
+            frame_height: Set(i32::try_from(frame.image.height()).ok()),
+        }
+    }
+
+    /// Thumbnails are a convenience: a failure is logged, never fatal to the file.
+    async fn write_thumbnails(&self, frames: &[Frame], crops: Vec<(i32, Detection, PathBuf)>) {
+        if crops.is_empty() {
+            return;
+        }
+        let images: Vec<_> = frames.iter().map(|f| (f.index, f.image.clone())).collect();
+        let size = self.settings.thumbnail_size;
+        let written = tokio::task::spawn_blocking(move || {
+            for (index, detection, path) in crops {
+                let Some((_, image)) = images.iter().find(|(i, _)| *i == index) else { continue };
+                if let Err(err) = write_thumbnail(image, &detection, size, &path) {
+                    tracing::warn!(path = %path.display(), error = %err, "could not write thumbnail");
+                }
+            }
+        })
+        .await;
+        if let Err(err) = written {
+            tracing::warn!(error = %err, "thumbnail writer failed");
+        }
+    }
+
+    async fn publish(
+        &self,
+        file: &FileMessage,
+        message_id: &str,
+        rows: &[detections::Model],
+    ) -> Result<(), HandlerError> {
+        let started = Instant::now();
+        let parent = file.meta.as_ref().and_then(|m| m.trace.as_ref());
+        let message = DetectionsMessage {
+            meta: Some(MessageMeta {
+                trace: Some(trace::child_of(parent)),
+                ..MessageMeta::default()
+            }),
+            camera_id: file.camera_id.clone(),
+            file_path: file.path_display.clone(),
+            media_kind: file.media_kind,
+            detected_at_ms: file.observed_at_ms,
+            detections: rows.iter().map(to_proto).collect(),
+            source_message_id: message_id.to_owned(),
+            image_width: rows.first().and_then(|r| r.frame_width).unwrap_or_default(),
+            image_height: rows
+                .first()
+                .and_then(|r| r.frame_height)
+                .unwrap_or_default(),
+        };
+        self.producer
+            .publish(message)
+            .await
+            .map_err(|err| HandlerError::Retry(format!("publishing detections failed: {err}")))?;
+        stage("publish", started);
+        Ok(())
+    }
+}
+
+fn to_proto(row: &detections::Model) -> hsi_proto::v1::Detection {
+    hsi_proto::v1::Detection {
+        id: i64::from(row.id),
+        object_type: row.object_type.clone().unwrap_or_default(),
+        confidence: row.confidence.unwrap_or_default() as f32,
+        bbox: Some(BoundingBox {
+            x: row.bbox_x.unwrap_or_default(),
+            y: row.bbox_y.unwrap_or_default(),
+            width: row.bbox_width.unwrap_or_default(),
+            height: row.bbox_height.unwrap_or_default(),
+        }),
+        frame_index: row.frame_index,
+        frame_offset_secs: row.frame_offset.unwrap_or_default(),
+        thumbnail_path: row.thumbnail_path.clone().unwrap_or_default(),
+    }
+}
+
+fn observed_at(file: &FileMessage) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(file.observed_at_ms)
+        .single()
+        .filter(|_| file.observed_at_ms > 0)
+        .unwrap_or_else(Utc::now)
+}
+
+fn media_label(file: &FileMessage) -> &'static str {
+    if file.media_kind == MediaKind::Video as i32 {
+        "video"
+    } else {
+        "image"
+    }
+}
+
+fn media_failure(err: MediaError) -> HandlerError {
+    if err.is_transient() {
+        HandlerError::Retry(err.to_string())
+    } else {
+        HandlerError::Permanent(err.to_string())
+    }
+}
+
+fn retry(what: &'static str) -> impl Fn(sea_orm::DbErr) -> HandlerError {
+    move |err| HandlerError::Retry(format!("{what} failed: {err}"))
+}

@@ -1,0 +1,148 @@
+//! The detection worker's settings.
+
+use hsi_core::metrics_export::MetricsSettings;
+use hsi_core::service_main::ServiceSettings;
+use hsi_core::settings::{DatabaseSettings, RedisSettings, SecretUrl, SettingsError, Validate};
+use hsi_core::telemetry::TelemetrySettings;
+use hsi_detector::DetectorSettings;
+use hsi_queue::QueueSettings;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the detection worker reads at start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub queue: QueueSettings,
+    pub telemetry: TelemetrySettings,
+    pub metrics: MetricsSettings,
+    pub detector: DetectorSettings,
+    pub worker: WorkerSettings,
+    pub grpc: GrpcSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database: DatabaseSettings {
+                url: SecretUrl::new("postgres://hsi_detection_worker:hsi@127.0.0.1:5432/hsi"),
+                ..DatabaseSettings::default()
+            },
+            redis: RedisSettings::default(),
+            queue: QueueSettings::default(),
+            telemetry: TelemetrySettings::default(),
+            metrics: MetricsSettings::default(),
+            detector: DetectorSettings::default(),
+            worker: WorkerSettings::default(),
+            grpc: GrpcSettings::default(),
+        }
+    }
+}
+
+/// How files are consumed and turned into frames.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Consumer group every replica joins.
+    pub group: String,
+    /// Files worked on at once; 0 chooses (twice the CUDA batch, or 2 on the CPU).
+    pub concurrency: usize,
+    /// Where cropped thumbnails of detections are written.
+    pub thumbnails_dir: PathBuf,
+    /// Longest side of a thumbnail in pixels.
+    pub thumbnail_size: u32,
+    /// One video frame is sampled every this many seconds ...
+    pub video_frame_interval_secs: f64,
+    /// ... up to this many frames per clip.
+    pub video_max_frames: usize,
+    pub ffmpeg: String,
+    pub ffprobe: String,
+    /// Longest ffmpeg or ffprobe may run on one file.
+    pub media_timeout_secs: u64,
+    /// Images above this many pixels are refused (decompression bombs).
+    pub max_image_pixels: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            group: "detection-worker".to_owned(),
+            concurrency: 0,
+            thumbnails_dir: PathBuf::from("/var/lib/hsi/thumbnails"),
+            thumbnail_size: 256,
+            video_frame_interval_secs: 2.0,
+            video_max_frames: 10,
+            ffmpeg: "ffmpeg".to_owned(),
+            ffprobe: "ffprobe".to_owned(),
+            media_timeout_secs: 60,
+            max_image_pixels: 100_000_000,
+        }
+    }
+}
+
+/// The gRPC API (Detect, model information, health).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpcSettings {
+    /// Unset turns the API off.
+    pub listen: Option<SocketAddr>,
+    /// Largest image accepted by Detect.
+    pub max_image_bytes: usize,
+}
+
+impl Default for GrpcSettings {
+    fn default() -> Self {
+        Self {
+            listen: Some(SocketAddr::from(([0, 0, 0, 0], 50061))),
+            max_image_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.database.validate("database")?;
+        self.redis.validate("redis")?;
+        self.queue.validate("queue")?;
+        self.detector.validate("detector")?;
+        let worker = &self.worker;
+        if worker.group.trim().is_empty() {
+            return Err(SettingsError::invalid("worker.group", "must not be empty"));
+        }
+        if !(worker.video_frame_interval_secs.is_finite() && worker.video_frame_interval_secs > 0.0)
+        {
+            return Err(SettingsError::invalid(
+                "worker.video_frame_interval_secs",
+                format!(
+                    "{} is not a positive number of seconds",
+                    worker.video_frame_interval_secs
+                ),
+            ));
+        }
+        for (key, value) in [
+            ("worker.video_max_frames", worker.video_max_frames as u64),
+            ("worker.thumbnail_size", u64::from(worker.thumbnail_size)),
+            ("worker.media_timeout_secs", worker.media_timeout_secs),
+            ("worker.max_image_pixels", worker.max_image_pixels),
+            ("grpc.max_image_bytes", self.grpc.max_image_bytes as u64),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::invalid(key, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ServiceSettings for Settings {
+    fn telemetry(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+
+    fn metrics(&self) -> &MetricsSettings {
+        &self.metrics
+    }
+}

@@ -1,0 +1,5 @@
+//! The `hsi-file-watcher` binary; all start-up is `hsi_core::service_main`'s.
+
+fn main() -> std::process::ExitCode {
+    hsi_core::service_main::run_service(hsi_core::Service::FileWatcher, hsi_file_watcher::run)
+}
