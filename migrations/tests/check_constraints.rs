@@ -237,7 +237,10 @@ const CASES: &[Case] = &[
         constraint: "ck_detections_frame_size",
         table: "detections",
         bad: &[&[("frame_width", "0")], &[("frame_height", "-1")]],
-        good: &[&[("frame_width", "1"), ("frame_height", "1")], &[("frame_width", "NULL")]],
+        good: &[
+            &[("frame_width", "1"), ("frame_height", "1")],
+            &[("frame_width", "NULL")],
+        ],
     },
     Case {
         constraint: "ck_detections_frame",

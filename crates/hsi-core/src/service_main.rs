@@ -13,7 +13,9 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 /// Settings every service has, besides its own sections.
-pub trait ServiceSettings: DeserializeOwned + Serialize + Default + Validate + Send + 'static {
+pub trait ServiceSettings:
+    DeserializeOwned + Serialize + Default + Validate + Send + 'static
+{
     fn telemetry(&self) -> &TelemetrySettings;
     fn metrics(&self) -> &MetricsSettings;
 }
@@ -42,7 +44,10 @@ where
             },
             "--print-settings" => print_only = true,
             "--help" | "-h" => {
-                eprintln!("usage: hsi-{} [--config FILE] [--print-settings]", service.name());
+                eprintln!(
+                    "usage: hsi-{} [--config FILE] [--print-settings]",
+                    service.name()
+                );
                 eprintln!("settings: defaults, then FILE (or $HSI_CONFIG), then HSI__SECTION__KEY variables");
                 return ExitCode::SUCCESS;
             }
@@ -70,7 +75,10 @@ where
         tracing::warn!(%service, %key, "ignoring a setting this service does not know");
     }
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             tracing::error!(error = %err, "cannot start the async runtime");
@@ -78,8 +86,10 @@ where
         }
     };
     let outcome = runtime.block_on(async {
-        metrics_export::install(settings.metrics(), service.name()).map_err(|err| err.to_string())?;
-        let shutdown = install_signal_handlers().map_err(|err| format!("cannot listen for signals: {err}"))?;
+        metrics_export::install(settings.metrics(), service.name())
+            .map_err(|err| err.to_string())?;
+        let shutdown =
+            install_signal_handlers().map_err(|err| format!("cannot listen for signals: {err}"))?;
         run(settings, shutdown).await.map_err(|err| err.to_string())
     });
     match outcome {
