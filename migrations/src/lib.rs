@@ -31,6 +31,8 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261121_000007_create_search_triggers"),
     sql_migration!("m20261121_000008_create_service_roles"),
     sql_migration!("m20261121_000009_add_detection_frame_size"),
+    sql_migration!("m20261121_000010_add_baseline_variance"),
+    sql_migration!("m20261121_000011_add_event_audit_judgement"),
 ];
 
 /// The migrator that the CLI, the services' start-up check and the tests run.

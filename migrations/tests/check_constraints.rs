@@ -65,7 +65,7 @@ fn base_row(table: &str) -> Row {
             ("end_time", "'23:00'"),
         ],
         "user_calibration" => &[("user_id", "'alice'")],
-        "prompt_configs" => &[("model", "'nemotron'"), ("system_prompt", "'be careful'")],
+        "prompt_configs" => &[("model", "'x-clip'"), ("system_prompt", "'be careful'")],
         "prompt_versions" => &[
             ("model", "'nemotron'"),
             ("version", "1"),
@@ -464,6 +464,41 @@ const CASES: &[Case] = &[
         table: "activity_baselines",
         bad: &[&[("day_of_week", "-1")], &[("day_of_week", "7")]],
         good: &[&[("day_of_week", "0")], &[("day_of_week", "6")]],
+    },
+    Case {
+        constraint: "ck_activity_baselines_variance",
+        table: "activity_baselines",
+        bad: &[&[("count_variance", "-0.01")]],
+        good: &[&[("count_variance", "0.0")]],
+    },
+    Case {
+        constraint: "ck_class_baselines_variance",
+        table: "class_baselines",
+        bad: &[&[("frequency_variance", "-0.01")]],
+        good: &[&[("frequency_variance", "0.0")]],
+    },
+    Case {
+        constraint: "ck_event_audits_llm_figures",
+        table: "event_audits",
+        bad: &[
+            &[("llm_latency_ms", "-1")],
+            &[("llm_prompt_tokens", "-1")],
+            &[("llm_completion_tokens", "-1")],
+        ],
+        good: &[&[
+            ("llm_latency_ms", "0"),
+            ("llm_prompt_tokens", "0"),
+            ("llm_completion_tokens", "0"),
+        ]],
+    },
+    Case {
+        constraint: "ck_event_audits_fallback_reason",
+        table: "event_audits",
+        bad: &[&[("is_fallback", "false"), ("fallback_reason", "'llm down'")]],
+        good: &[
+            &[("is_fallback", "true"), ("fallback_reason", "'llm down'")],
+            &[("is_fallback", "false")],
+        ],
     },
     Case {
         constraint: "ck_activity_baselines_counts",

@@ -98,7 +98,7 @@ const GRANTS: &[Grants] = &[
             "INSERT INTO api_keys (key_hash, name) VALUES (repeat('b', 64), 'ops')",
             "INSERT INTO audit_logs (action, resource_type, actor) VALUES ('rule_created', 'alert_rule', 'admin')",
             "INSERT INTO event_feedback (event_id, feedback_type) VALUES (1, 'false_positive')",
-            "INSERT INTO prompt_configs (model, system_prompt) VALUES ('nemotron', 'be brief')",
+            "INSERT INTO prompt_configs (model, system_prompt) VALUES ('florence-2', 'be brief')",
             "UPDATE notification_preferences SET sound = 'chime'",
             "INSERT INTO jobs (id, job_type) VALUES ('job-9', 'export')",
             "UPDATE events SET reviewed = true, notes = 'fine' WHERE id = 1",

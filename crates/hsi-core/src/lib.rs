@@ -4,6 +4,7 @@
 //! The domain modules (`camera_id`, `severity`, `enums`) do no I/O so they can be used
 //! anywhere, including in property tests.
 
+pub mod baseline;
 pub mod camera_id;
 pub mod enums;
 pub mod metrics_export;

@@ -34,7 +34,7 @@ INSERT INTO scene_changes (camera_id, change_type, similarity_score, file_path) 
 INSERT INTO camera_notification_settings (camera_id, risk_threshold) VALUES ('front_door', 50);
 INSERT INTO quiet_hours_periods (label, start_time, end_time, days) VALUES ('Lunch', '12:00', '13:00', '{monday,friday}');
 INSERT INTO user_calibration (user_id) VALUES ('alice');
-INSERT INTO prompt_configs (model, system_prompt) VALUES ('nemotron', 'You are a security analyst.');
+INSERT INTO prompt_configs (model, system_prompt) VALUES ('florence-2', 'Describe the scene.');
 INSERT INTO prompt_versions (model, version, config_json, is_active) VALUES ('nemotron', 1, '{"system_prompt": "x"}', true);
 INSERT INTO api_keys (key_hash, name) VALUES (repeat('c', 64), 'ops');
 INSERT INTO gpu_stats (gpu_name, gpu_utilization, memory_used, memory_total, temperature, power_usage, inference_fps, pstate)
@@ -57,11 +57,15 @@ INSERT INTO action_results (detection_id, action, confidence, all_scores) VALUES
 "#;
 
 async fn assert_one<E: EntityTrait>(db: &TestDatabase) {
+    assert_rows::<E>(db, 1).await;
+}
+
+async fn assert_rows<E: EntityTrait>(db: &TestDatabase, expected: usize) {
     let rows = E::find()
         .all(&db.conn)
         .await
         .unwrap_or_else(|err| panic!("{} does not decode: {err}", E::default().table_name()));
-    assert_eq!(rows.len(), 1, "{}", E::default().table_name());
+    assert_eq!(rows.len(), expected, "{}", E::default().table_name());
 }
 
 #[tokio::test]
@@ -88,8 +92,9 @@ async fn every_entity_decodes_a_row_of_its_table() {
     assert_one::<CameraNotificationSettings>(&db).await;
     assert_one::<QuietHoursPeriods>(&db).await;
     assert_one::<UserCalibration>(&db).await;
-    assert_one::<PromptConfigs>(&db).await;
-    assert_one::<PromptVersions>(&db).await;
+    // The migrations seed the default risk-analysis prompt and its first version.
+    assert_rows::<PromptConfigs>(&db, 2).await;
+    assert_rows::<PromptVersions>(&db, 2).await;
     assert_one::<ApiKeys>(&db).await;
     assert_one::<GpuStats>(&db).await;
     assert_one::<AuditLogs>(&db).await;

@@ -49,6 +49,15 @@ pub struct Model {
     pub format_suggestions: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub model_gaps: Option<String>,
+    pub is_fallback: bool,
+    #[sea_orm(column_type = "Text")]
+    pub fallback_reason: Option<String>,
+    #[sea_orm(column_type = "String(StringLen::N(255))")]
+    pub llm_model: Option<String>,
+    pub prompt_version: Option<i32>,
+    pub llm_latency_ms: Option<i32>,
+    pub llm_prompt_tokens: Option<i32>,
+    pub llm_completion_tokens: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

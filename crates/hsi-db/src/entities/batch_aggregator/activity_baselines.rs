@@ -15,6 +15,8 @@ pub struct Model {
     pub avg_count: f64,
     pub sample_count: i32,
     pub last_updated: DateTimeUtc,
+    pub count_variance: f64,
+    pub last_bucket_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,8 @@ pub struct Model {
     pub frequency: f64,
     pub sample_count: i32,
     pub last_updated: DateTimeUtc,
+    pub frequency_variance: f64,
+    pub last_bucket_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
