@@ -13,7 +13,8 @@ use hsi_queue::{Producer, QueueError, RedisPool};
 use sea_orm::DatabaseConnection;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 /// How processing a file ended.
@@ -112,8 +113,12 @@ impl Pipeline {
         {
             return stop;
         }
-        let message = file_message(path, &candidate, message_id);
-        self.publish(path, &key, message).await
+        let message = file_message(path, &candidate, message_id.clone());
+        let outcome = self.publish(path, &key, message).await;
+        if matches!(outcome, Outcome::Accepted) {
+            self.confirm(&key, &message_id).await;
+        }
+        outcome
     }
 
     /// Registers the camera or marks it seen; `Some` when the file must stop here.
@@ -157,8 +162,18 @@ impl Pipeline {
         )
         .await;
         match claimed {
-            Retried::Done(true) => None,
-            Retried::Done(false) => {
+            Retried::Done(Claim::Claimed) => None,
+            Retried::Done(Claim::HeldElsewhere(wait)) => {
+                // Another attempt is enqueueing this content, or died doing so; its
+                // claim ends soon either way, so look again then rather than drop the file.
+                tracing::info!(path = %shown, %camera, wait_ms = wait.as_millis() as u64, "content is being enqueued by another attempt, waiting for it");
+                tokio::select! {
+                    _ = self.shutdown.cancelled() => return Some(self.abandon(&shown, camera)),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                Box::pin(self.claim_content(path, candidate, key, message_id)).await
+            }
+            Retried::Done(Claim::Duplicate) => {
                 metrics::counter!("hsi_files_duplicate_total").increment(1);
                 tracing::info!(path = %shown, %camera, sha256 = %candidate.checked.sha256, "duplicate content, skipped");
                 Some(Outcome::Duplicate)
@@ -205,18 +220,46 @@ impl Pipeline {
         Outcome::Abandoned
     }
 
-    /// Takes the content hash for this file; false when another file already holds it.
-    async fn claim(&self, key: &str, message_id: &str) -> Result<bool, QueueError> {
+    /// Claims the content hash for this file, briefly (`claim_ttl_ms`): the claim only
+    /// becomes the long-lived "already enqueued" mark once the message is published
+    /// (see [`Pipeline::confirm`]), so a crash between the two cannot hide the content.
+    async fn claim(&self, key: &str, message_id: &str) -> Result<Claim, QueueError> {
         let mut conn = self.redis.get().await?;
-        let set: Option<String> = redis::cmd("SET")
-            .arg(key)
-            .arg(message_id)
-            .arg("NX")
-            .arg("EX")
-            .arg(self.settings.dedup_ttl_secs)
-            .query_async(&mut *conn)
+        let reply: (String, i64) = CLAIM
+            .key(key)
+            .arg(format!("pending:{message_id}"))
+            .arg(self.settings.claim_ttl_ms)
+            .invoke_async(&mut *conn)
             .await?;
-        Ok(set.is_some())
+        Ok(match reply {
+            (status, _) if status == "claimed" => Claim::Claimed,
+            (status, _) if status == "done" => Claim::Duplicate,
+            (_, ttl_ms) => {
+                Claim::HeldElsewhere(Duration::from_millis(ttl_ms.clamp(10, 60_000) as u64 + 10))
+            }
+        })
+    }
+
+    /// Turns the claim into the mark that skips the same content for `dedup_ttl_secs`.
+    async fn confirm(&self, key: &str, message_id: &str) {
+        let confirmed: Result<(), QueueError> = async {
+            let mut conn = self.redis.get().await?;
+            let _: Option<String> = redis::cmd("SET")
+                .arg(key)
+                .arg(format!("done:{message_id}"))
+                .arg("XX")
+                .arg("EX")
+                .arg(self.settings.dedup_ttl_secs)
+                .query_async(&mut *conn)
+                .await?;
+            Ok(())
+        }
+        .await;
+        if let Err(err) = confirmed {
+            // The claim still expires on its own; the same content uploaded again after
+            // that would be processed twice, which idempotent consumers tolerate.
+            tracing::warn!(%key, error = %err, "cannot mark the content as enqueued");
+        }
     }
 
     /// Gives the content hash back so that the file can be enqueued by a later attempt.
@@ -232,6 +275,32 @@ impl Pipeline {
         }
     }
 }
+
+/// The outcome of claiming a content hash.
+enum Claim {
+    Claimed,
+    /// Already enqueued within the dedup TTL.
+    Duplicate,
+    /// Claimed by an attempt still in progress (or dead); the claim ends within this.
+    HeldElsewhere(Duration),
+}
+
+/// `SET NX` with a marker of progress: {"claimed"|"done"|"pending", ttl ms}.
+static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        local held = redis.call('GET', KEYS[1])
+        if not held then
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return {'claimed', 0}
+        end
+        if string.sub(held, 1, 5) == 'done:' then
+            return {'done', 0}
+        end
+        return {'pending', redis.call('PTTL', KEYS[1])}
+        ",
+    )
+});
 
 fn file_message(path: &Path, candidate: &Candidate, message_id: String) -> FileMessage {
     let observed_at_ms = SystemTime::now()

@@ -77,6 +77,9 @@ pub struct WatcherSettings {
     pub video_extensions: Vec<String>,
     /// How long a content hash is remembered for de-duplication.
     pub dedup_ttl_secs: u64,
+    /// How long a file's content stays claimed while it is being enqueued; a watcher
+    /// that dies mid-way holds the content no longer than this.
+    pub claim_ttl_ms: u64,
     /// Process files that arrived while the service was down, at start.
     pub catch_up: bool,
     /// The ffprobe program (a name on PATH or a path).
@@ -100,6 +103,7 @@ impl Default for WatcherSettings {
             image_extensions: DECODABLE_IMAGE_EXTENSIONS.map(str::to_owned).to_vec(),
             video_extensions: ["mp4", "mkv", "avi", "mov"].map(str::to_owned).to_vec(),
             dedup_ttl_secs: 7 * 24 * 3600,
+            claim_ttl_ms: 120_000,
             catch_up: true,
             ffprobe: "ffprobe".to_owned(),
             ffprobe_timeout_ms: 10_000,
@@ -154,6 +158,7 @@ impl WatcherSettings {
             1,
             365 * 24 * 3600,
         )?;
+        check_range(&key("claim_ttl_ms"), self.claim_ttl_ms, 100, 3_600_000)?;
         check_range(&key("concurrency"), self.concurrency as u64, 1, 256)?;
         for (name, max) in [
             ("max_image_bytes", self.max_image_bytes),
