@@ -75,7 +75,7 @@ async fn a_claim_left_by_a_dead_watcher_only_delays_the_file() {
     let mut harness = Harness::new().await;
     let mut settings = harness.settings();
     settings.watcher.claim_ttl_ms = 1_500;
-    let photo = hsi_testkit::photo("dog.jpg");
+    let photo = photo("dog.jpg");
     let key = format!("{}dedup:sha256:{}", harness.redis.prefix, sha256_of(&photo));
     let mut conn = redis::Client::open(harness.redis.url.as_str())
         .and_then(|c| c.get_connection())

@@ -85,6 +85,17 @@ impl RateEstimate {
         self.fold(count, alpha);
     }
 
+    /// The estimate as of an occurrence `missed` periods after the last one folded, had
+    /// those occurrences been counted (as zeros); for readers who do not write.
+    pub fn with_missed_zeros(mut self, alpha: f64, missed: u32) -> Self {
+        if self.samples > 0 {
+            for _ in 0..missed.min(MAX_ZERO_FOLDS) {
+                self.fold(0.0, alpha);
+            }
+        }
+        self
+    }
+
     /// How many standard deviations `observed` lies from the mean; `None` until the
     /// slot has enough history to say.
     pub fn z_score(&self, observed: f64) -> Option<f64> {

@@ -68,6 +68,11 @@ impl<M: QueueMessage> Consumer<M> {
         &self.settings
     }
 
+    /// The figures of this consumer's stream and group.
+    pub async fn stats(&self) -> Result<crate::QueueStats, QueueError> {
+        crate::stats::stats_of(&self.pool, &self.keys, &self.group).await
+    }
+
     async fn ensure_group(&self, conn: &mut deadpool_redis::Connection) -> Result<(), QueueError> {
         if self.group_ready.load(Ordering::Acquire) {
             return Ok(());

@@ -25,7 +25,14 @@ pub async fn queue_stats(
     name: &str,
     group: &str,
 ) -> Result<QueueStats, QueueError> {
-    let keys = StreamKeys::new(prefix, name);
+    stats_of(pool, &StreamKeys::new(prefix, name), group).await
+}
+
+pub(crate) async fn stats_of(
+    pool: &RedisPool,
+    keys: &StreamKeys,
+    group: &str,
+) -> Result<QueueStats, QueueError> {
     let mut conn = pool.get().await?;
     let (length, dead_letters): (u64, u64) = redis::pipe()
         .cmd("XLEN")

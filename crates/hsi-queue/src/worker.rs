@@ -70,6 +70,7 @@ pub async fn consume<M, H, F>(
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let handler = Arc::new(handler);
     let leases = tokio::spawn(keep_leases(consumer.clone(), in_flight.clone()));
+    let gauges = tokio::spawn(report_depth(consumer.clone()));
     let stream = consumer.keys().stream.clone();
     let mut backoff = Duration::from_millis(100);
 
@@ -121,6 +122,7 @@ pub async fn consume<M, H, F>(
     tracing::info!(%stream, "draining in-flight messages");
     let _all = permits.acquire_many(concurrency as u32).await;
     leases.abort();
+    gauges.abort();
     tracing::info!(%stream, "consumer stopped");
 }
 
@@ -179,6 +181,25 @@ async fn keep_leases<M: QueueMessage>(
             }
             Ok(_) => {}
             Err(err) => tracing::debug!(error = %err, "could not extend leases"),
+        }
+    }
+}
+
+/// Publishes the stream's length, pending and dead-letter counts as gauges
+/// (`hsi_queue_length`, `hsi_queue_pending`, `hsi_queue_dead_letters`) every 10 s.
+async fn report_depth<M: QueueMessage>(consumer: Arc<Consumer<M>>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        ticker.tick().await;
+        match consumer.stats().await {
+            Ok(stats) => {
+                let stream = M::STREAM;
+                metrics::gauge!("hsi_queue_length", "stream" => stream).set(stats.length as f64);
+                metrics::gauge!("hsi_queue_pending", "stream" => stream).set(stats.pending as f64);
+                metrics::gauge!("hsi_queue_dead_letters", "stream" => stream)
+                    .set(stats.dead_letters as f64);
+            }
+            Err(err) => tracing::debug!(error = %err, "could not read queue figures"),
         }
     }
 }

@@ -324,7 +324,7 @@ async fn every_message_reaches_exactly_one_live_consumer_even_when_work_outlasts
                         .unwrap()
                         .parse()
                         .unwrap();
-                    let work = if n % 10 == 0 { 700 } else { 5 };
+                    let work = if n.is_multiple_of(10) { 700 } else { 5 };
                     tokio::time::sleep(Duration::from_millis(work)).await;
                     holders.lock().unwrap().remove(&path);
                     *handled.lock().unwrap().entry(path).or_default() += 1;

@@ -9,10 +9,12 @@
 
 mod assets;
 mod database;
+mod llm;
 mod test_redis;
 
 pub use assets::{cache_dir, centernet_model, photo};
 pub use database::{admin_url, with_database, TestDatabase};
+pub use llm::{llm_base_url, DEFAULT_LLM_PORT};
 pub use test_redis::{redis_url, RedisServer, TestRedis};
 
 /// Installs test logging (only when `TEST_LOG` is set).
