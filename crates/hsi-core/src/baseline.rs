@@ -104,6 +104,26 @@ impl RateEstimate {
     }
 }
 
+/// The estimate a slot would have `now` (seconds since the epoch) if nothing more was
+/// seen in it: the stored estimate with one zero folded per occurrence of the slot that
+/// has ended since the hour starting at `last_bucket_secs` was folded. For readers of the
+/// baseline tables, which are only updated when a slot sees activity.
+pub fn expected_now(
+    estimate: RateEstimate,
+    last_bucket_secs: Option<i64>,
+    now_secs: i64,
+    period: Duration,
+) -> RateEstimate {
+    let Some(last) = last_bucket_secs else {
+        return estimate;
+    };
+    let period_secs = i64::try_from(period.as_secs()).unwrap_or(i64::MAX).max(1);
+    // Occurrence k (k >= 1) starts at last + k·period and has ended an hour later.
+    let since = now_secs - last - 3600;
+    let ended = u32::try_from(since.div_euclid(period_secs).max(0)).unwrap_or(u32::MAX);
+    estimate.with_missed_zeros(alpha(period), ended)
+}
+
 /// Whole periods between two occurrences of a slot (1 for consecutive ones).
 pub fn periods_between(earlier_secs: i64, later_secs: i64, period: Duration) -> u32 {
     let span = later_secs.saturating_sub(earlier_secs).max(0) as f64;
@@ -205,6 +225,31 @@ mod tests {
             estimate.z_score(2.0),
             Some(1.0 / MIN_STD_DEV),
             "constant history uses the floor"
+        );
+    }
+
+    #[test]
+    fn expected_now_decays_only_ended_occurrences() {
+        let folded = 1_767_607_200; // Monday 2026-01-05 10:00 UTC
+        let week = WEEK.as_secs() as i64;
+        let mut estimate = RateEstimate::default();
+        estimate.fold(8.0, alpha(WEEK));
+        // During next week's occurrence nothing has ended yet.
+        assert_eq!(
+            expected_now(estimate, Some(folded), folded + week + 1800, WEEK),
+            estimate
+        );
+        // Two weeks and an hour later two occurrences have passed without detections.
+        let mut by_hand = estimate;
+        by_hand.fold(0.0, alpha(WEEK));
+        by_hand.fold(0.0, alpha(WEEK));
+        assert_eq!(
+            expected_now(estimate, Some(folded), folded + 2 * week + 3900, WEEK),
+            by_hand
+        );
+        assert_eq!(
+            expected_now(estimate, None, folded + 2 * week, WEEK),
+            estimate
         );
     }
 

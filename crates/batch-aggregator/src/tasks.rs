@@ -1,0 +1,120 @@
+//! The loops of a running aggregator: handling deliveries, ticking, rolling up.
+
+use crate::{Aggregator, Clock, Rollup, Settings};
+use hsi_proto::v1::DetectionsMessage;
+use hsi_queue::{Delivery, HandlerError, RedisPool};
+use std::time::Duration;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// Handles one delivery from the detections stream.
+pub(crate) async fn handle_delivery(
+    aggregator: &Aggregator,
+    delivery: Delivery<DetectionsMessage>,
+    clock: Clock,
+) -> Result<(), HandlerError> {
+    let message = delivery.message;
+    if message.camera_id.trim().is_empty() && !message.detections.is_empty() {
+        return Err(HandlerError::Permanent(
+            "detections message has no camera_id".to_owned(),
+        ));
+    }
+    let message_id = message
+        .meta
+        .as_ref()
+        .map(|m| m.message_id.as_str())
+        .unwrap_or_default();
+    let span = tracing::info_span!("detections", camera = %message.camera_id, %message_id);
+    let handled = aggregator
+        .handle(&message, clock.now_ms())
+        .instrument(span)
+        .await;
+    match handled {
+        Ok(ingested) => {
+            tracing::debug!(
+                added = ingested.added,
+                closed = ingested.closed.len(),
+                "detections batched"
+            );
+            Ok(())
+        }
+        Err(err) => Err(HandlerError::Retry(format!(
+            "batching detections failed: {err}"
+        ))),
+    }
+}
+
+/// Closes due batches and publishes unpublished ones every `tick_ms` until shutdown.
+pub(crate) async fn tick_loop(
+    aggregator: Aggregator,
+    clock: Clock,
+    tick_ms: u64,
+    shutdown: CancellationToken,
+) {
+    let mut ticker = tokio::time::interval(Duration::from_millis(tick_ms.max(1)));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        match aggregator.tick(clock.now_ms()).await {
+            Ok(report) if report.closed + report.published > 0 => {
+                tracing::debug!(
+                    closed = report.closed,
+                    published = report.published,
+                    open = report.open,
+                    "tick"
+                );
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "closing due batches failed, retrying next tick")
+            }
+        }
+    }
+}
+
+/// Connects to PostgreSQL (waiting for it), then folds ended hours into the baselines
+/// every `baseline.rollup_secs` until shutdown.
+pub(crate) async fn rollup_loop(
+    pool: RedisPool,
+    settings: Settings,
+    clock: Clock,
+    shutdown: CancellationToken,
+) {
+    let db = tokio::select! {
+        () = shutdown.cancelled() => return,
+        db = hsi_db::connect_with_retry(&settings.database) => db,
+    };
+    let rollup = Rollup::new(
+        pool,
+        &settings.redis.key_prefix,
+        db.clone(),
+        settings.baseline.grace_secs,
+    );
+    let mut ticker =
+        tokio::time::interval(Duration::from_secs(settings.baseline.rollup_secs.max(1)));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        match rollup.run_once(clock.now_ms()).await {
+            Ok(report) if report.buckets > 0 => tracing::info!(
+                buckets = report.buckets,
+                activity_slots = report.activity_slots,
+                class_slots = report.class_slots,
+                dropped = report.dropped,
+                "hourly counts folded into the baselines"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "baseline roll-up failed, retrying later"),
+        }
+    }
+    if let Err(err) = db.close().await {
+        tracing::debug!(error = %err, "closing the database pool");
+    }
+}
