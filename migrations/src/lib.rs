@@ -33,6 +33,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261121_000009_add_detection_frame_size"),
     sql_migration!("m20261121_000010_add_baseline_variance"),
     sql_migration!("m20261121_000011_add_event_audit_judgement"),
+    sql_migration!("m20261121_000012_add_alert_rule_uniqueness"),
 ];
 
 /// The migrator that the CLI, the services' start-up check and the tests run.

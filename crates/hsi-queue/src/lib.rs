@@ -10,7 +10,11 @@
 //!   and riding out Redis outages with back-off.
 //!
 //! Acknowledged entries are deleted from the stream, so a stream's length is the work
-//! not yet finished, which is what backpressure and the depth metrics are about.
+//! not yet finished, which is what backpressure and the depth metrics are about. It
+//! follows that a stream has one consumer group (the service that consumes it, however
+//! many replicas it runs): a second group would miss entries the first one finished.
+//! Fan-out to several readers goes through pub/sub (the analysis worker announces every
+//! event on a channel as well as on the events stream).
 
 mod consumer;
 mod error;

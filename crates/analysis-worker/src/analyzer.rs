@@ -1,0 +1,296 @@
+//! A batch through judgement: gather context, ask the LLM (or the rule-based scorer),
+//! write the event, announce it, raise alerts.
+
+use crate::context::{gather, BatchInput, Context, ContextError};
+use crate::fallback;
+use crate::llm::LlmClient;
+use crate::prompt::{self, Prompt};
+use crate::settings::AnalysisSettings;
+use crate::store::{self, AuditFacts, Verdict};
+use chrono::Utc;
+use hsi_alerts::AlertEngine;
+use hsi_db::entities::{event_detections, events};
+use hsi_proto::v1::{BatchMessage, EventMessage, MessageMeta, TraceContext};
+use hsi_queue::{trace, Delivery, HandlerError, Producer, RedisPool};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use std::time::Instant;
+
+/// Everything a judgement needs; shared by the consumer and the gRPC API.
+#[derive(Debug)]
+pub struct Analyzer {
+    pub db: DatabaseConnection,
+    pub llm: LlmClient,
+    pub settings: AnalysisSettings,
+    pub timezone: chrono_tz::Tz,
+    pub producer: Producer<EventMessage>,
+    pub redis: RedisPool,
+    pub key_prefix: String,
+    pub alerts: AlertEngine,
+}
+
+/// Why a batch or an event could not be judged.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("event {0} does not exist")]
+    NoEvent(i64),
+}
+
+impl Analyzer {
+    /// Handles one delivery from the batches stream.
+    pub async fn handle(&self, delivery: Delivery<BatchMessage>) -> Result<(), HandlerError> {
+        let batch = delivery.message;
+        if batch.batch_id.is_empty() || batch.camera_id.is_empty() {
+            return Err(HandlerError::Permanent(
+                "batch message without a batch id or camera".to_owned(),
+            ));
+        }
+        let span = tracing::info_span!("batch", batch = %batch.batch_id, camera = %batch.camera_id, fast_path = batch.is_fast_path);
+        let _entered = span.enter();
+        let started = Instant::now();
+        let parent = batch.meta.as_ref().and_then(|m| m.trace.clone());
+        let input = BatchInput {
+            batch_id: batch.batch_id.clone(),
+            camera_id: batch.camera_id.clone(),
+            detection_ids: batch
+                .detection_ids
+                .iter()
+                .filter_map(|id| i32::try_from(*id).ok())
+                .collect(),
+            is_fast_path: batch.is_fast_path,
+        };
+        drop(_entered);
+        // A redelivered batch: the event exists; announce it and alert again (both are
+        // idempotent downstream) in case the first attempt stopped before doing so.
+        if let Some(event) = store::event_of_batch(&self.db, &input.batch_id)
+            .await
+            .map_err(retry)?
+        {
+            tracing::info!(event = event.id, batch = %input.batch_id, "batch already judged, announcing its event again");
+            let context = gather(
+                &self.db,
+                &input,
+                Utc::now(),
+                self.settings.cross_camera_window_secs,
+            )
+            .await
+            .map_err(context_failure)?;
+            return self.announce(&event, &context, parent, false).await;
+        }
+        let context = gather(
+            &self.db,
+            &input,
+            Utc::now(),
+            self.settings.cross_camera_window_secs,
+        )
+        .await
+        .map_err(context_failure)?;
+        let verdict = self
+            .judge(&context)
+            .await
+            .map_err(|err| HandlerError::Retry(err.to_string()))?;
+        let (event, created) = store::write_event(&self.db, &context, &verdict)
+            .await
+            .map_err(retry)?;
+        metrics::histogram!("hsi_analysis_seconds", "fallback" => verdict.audit.is_fallback.to_string()).record(started.elapsed().as_secs_f64());
+        if created {
+            metrics::counter!("hsi_events_total", "level" => verdict.level.as_str(), "fallback" => verdict.audit.is_fallback.to_string()).increment(1);
+            tracing::info!(event = event.id, score = verdict.score, level = %verdict.level, fallback = verdict.audit.is_fallback, "event written");
+        }
+        self.announce(&event, &context, parent, verdict.audit.is_fallback)
+            .await
+    }
+
+    /// The prompt for `context`, with the configuration in force.
+    pub async fn prompt(&self, context: &Context) -> Result<Prompt, DbErr> {
+        let config = prompt::load_config(&self.db, &self.settings.prompt_model).await?;
+        Ok(prompt::build(
+            context,
+            config,
+            self.settings.max_detections_in_prompt,
+            self.timezone,
+        ))
+    }
+
+    /// Judges a context: the LLM's answer when a valid one comes, else the rule-based
+    /// score, with the audit facts of how it was reached.
+    pub async fn judge(&self, context: &Context) -> Result<Verdict, DbErr> {
+        let prompt = self.prompt(context).await?;
+        let mut audit = AuditFacts {
+            prompt_version: Some(prompt.config.version),
+            prompt_length: i32::try_from(prompt.length()).unwrap_or(i32::MAX),
+            prompt_token_estimate: i32::try_from(prompt.token_estimate()).unwrap_or(i32::MAX),
+            ..AuditFacts::default()
+        };
+        let bands = &self.settings.severity;
+        match self.llm.judge(&prompt).await {
+            Ok(judgement) => {
+                let answer = judgement.answer;
+                let level = bands
+                    .classify(answer.score)
+                    .unwrap_or(hsi_core::Severity::Critical);
+                if let Some(claimed) = answer
+                    .claimed_level
+                    .as_deref()
+                    .filter(|claimed| *claimed != level.as_str())
+                {
+                    metrics::counter!("hsi_llm_level_mismatch_total").increment(1);
+                    tracing::warn!(%claimed, derived = %level, score = answer.score, "llm wrote a risk level that does not match its score; using the score");
+                }
+                if let Some(raw) = answer.clamped_from {
+                    tracing::warn!(
+                        raw,
+                        clamped = answer.score,
+                        "llm score outside 0-100, clamped"
+                    );
+                }
+                audit.model = Some(judgement.model);
+                audit.latency_ms =
+                    Some(i32::try_from(judgement.latency.as_millis()).unwrap_or(i32::MAX));
+                audit.prompt_tokens = judgement.prompt_tokens;
+                audit.completion_tokens = judgement.completion_tokens;
+                Ok(Verdict {
+                    score: answer.score as i32,
+                    level,
+                    summary: answer.summary,
+                    reasoning: answer.reasoning,
+                    audit,
+                })
+            }
+            Err(failure) => {
+                let rules = fallback::score(context, self.timezone);
+                tracing::warn!(reason = %failure, score = rules.score, "no llm judgement, using the rule-based score");
+                audit.is_fallback = true;
+                audit.fallback_reason = Some(failure.to_string());
+                audit.model = Some(format!("rule-based (llm {} failed)", self.llm.model()));
+                let level = bands
+                    .classify(rules.score)
+                    .unwrap_or(hsi_core::Severity::Critical);
+                Ok(Verdict {
+                    score: rules.score as i32,
+                    level,
+                    summary: rules.summary,
+                    reasoning: rules.reasoning,
+                    audit,
+                })
+            }
+        }
+    }
+
+    /// Judges an existing event again and rewrites its verdict.
+    pub async fn reanalyze(
+        &self,
+        event_id: i64,
+    ) -> Result<(events::Model, Verdict), AnalysisError> {
+        let id = i32::try_from(event_id).map_err(|_| AnalysisError::NoEvent(event_id))?;
+        let event = events::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(AnalysisError::NoEvent(event_id))?;
+        let links = event_detections::Entity::find()
+            .filter(event_detections::Column::EventId.eq(id))
+            .all(&self.db)
+            .await?;
+        let input = BatchInput {
+            batch_id: event.batch_id.clone(),
+            camera_id: event.camera_id.clone(),
+            detection_ids: links.iter().map(|l| l.detection_id).collect(),
+            is_fast_path: event.is_fast_path,
+        };
+        let context = gather(
+            &self.db,
+            &input,
+            event.started_at,
+            self.settings.cross_camera_window_secs,
+        )
+        .await?;
+        let verdict = self.judge(&context).await?;
+        let event = store::rewrite_verdict(&self.db, id, &context, &verdict).await?;
+        Ok((event, verdict))
+    }
+
+    /// Publishes the event on the events stream and the live channel, then alerts.
+    async fn announce(
+        &self,
+        event: &events::Model,
+        context: &Context,
+        parent: Option<TraceContext>,
+        is_fallback: bool,
+    ) -> Result<(), HandlerError> {
+        let message = event_message(event, context, parent.as_ref(), is_fallback);
+        let live = serde_json::json!({
+            "event_id": event.id,
+            "batch_id": event.batch_id,
+            "camera_id": event.camera_id,
+            "risk_score": event.risk_score,
+            "risk_level": event.risk_level,
+            "summary": event.summary,
+            "is_fast_path": event.is_fast_path,
+            "is_fallback": is_fallback,
+            "object_types": context.object_types(),
+            "started_at": event.started_at,
+        });
+        self.producer
+            .publish(message)
+            .await
+            .map_err(|err| HandlerError::Retry(format!("publishing the event failed: {err}")))?;
+        let channel = format!("{}{}", self.key_prefix, self.settings.events_channel);
+        let published: Result<i64, _> = async {
+            let mut conn = self.redis.get().await.map_err(|err| err.to_string())?;
+            redis::cmd("PUBLISH")
+                .arg(&channel)
+                .arg(live.to_string())
+                .query_async(&mut *conn)
+                .await
+                .map_err(|err| err.to_string())
+        }
+        .await;
+        if let Err(err) = published {
+            // Live subscribers are a convenience; the events stream is the record.
+            tracing::warn!(%channel, error = %err, "could not announce the event to live subscribers");
+        }
+        crate::alerting::raise(&self.alerts, event, context)
+            .await
+            .map_err(HandlerError::Retry)
+    }
+}
+
+fn event_message(
+    event: &events::Model,
+    context: &Context,
+    parent: Option<&TraceContext>,
+    is_fallback: bool,
+) -> EventMessage {
+    EventMessage {
+        meta: Some(MessageMeta {
+            trace: Some(trace::child_of(parent)),
+            ..MessageMeta::default()
+        }),
+        event_id: i64::from(event.id),
+        batch_id: event.batch_id.clone(),
+        camera_id: event.camera_id.clone(),
+        risk_score: event.risk_score.unwrap_or_default(),
+        risk_level: event.risk_level.clone().unwrap_or_default(),
+        summary: event.summary.clone().unwrap_or_default(),
+        is_fast_path: event.is_fast_path,
+        started_at_ms: event.started_at.timestamp_millis(),
+        object_types: context.object_types(),
+        detection_count: i32::try_from(context.detections.len()).unwrap_or(i32::MAX),
+        is_fallback,
+    }
+}
+
+fn retry(err: DbErr) -> HandlerError {
+    HandlerError::Retry(format!("database: {err}"))
+}
+
+fn context_failure(err: ContextError) -> HandlerError {
+    match err {
+        ContextError::Database(err) => retry(err),
+        // The camera or every detection was deleted: judging it again cannot succeed.
+        other => HandlerError::Permanent(other.to_string()),
+    }
+}

@@ -1,0 +1,121 @@
+//! The analysis worker: consumes the batches stream, gathers each batch's context
+//! (camera, detections and the zones they were in, baseline deviation, activity on
+//! other cameras), asks an LLM over the OpenAI chat-completions protocol for a risk
+//! judgement (falling back to a transparent rule-based scorer), writes the event with
+//! its detection links and audit in one transaction, announces it on the events stream
+//! and a pub/sub channel, and raises alerts from the user's rules.
+
+mod alerting;
+pub mod analyzer;
+pub mod context;
+pub mod fallback;
+pub mod geometry;
+mod grpc;
+pub mod llm;
+pub mod prompt;
+pub mod sanitize;
+mod settings;
+pub mod store;
+
+pub use analyzer::Analyzer;
+pub use grpc::{serve, AnalysisApi};
+pub use settings::{AnalysisSettings, GrpcSettings, LlmSettings, Settings};
+
+use hsi_proto::v1::BatchMessage;
+use hsi_queue::{consume, redis_pool, ConsumeOptions, Consumer, Producer, QueueError};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Why the worker could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("bad setting analysis.timezone: {0}")]
+    TimeZone(String),
+    #[error("cannot build the llm client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Alerts(#[from] hsi_alerts::AlertError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("gRPC server failed: {0}")]
+    Grpc(#[from] tonic::transport::Error),
+    #[error("start-up was interrupted by shutdown")]
+    Interrupted,
+}
+
+/// Builds the analyzer the consumer and the gRPC API share.
+pub async fn build_analyzer(
+    settings: &Settings,
+    shutdown: &CancellationToken,
+) -> Result<Analyzer, Error> {
+    let timezone: chrono_tz::Tz = settings
+        .analysis
+        .timezone
+        .parse()
+        .map_err(|_| Error::TimeZone(settings.analysis.timezone.clone()))?;
+    let db = tokio::select! {
+        db = hsi_db::connect_with_retry(&settings.database) => db,
+        _ = shutdown.cancelled() => return Err(Error::Interrupted),
+    };
+    let redis = redis_pool(&settings.redis)?;
+    let prefix = settings.redis.key_prefix.clone();
+    let alerts = hsi_alerts::AlertEngine::new(
+        db.clone(),
+        redis.clone(),
+        prefix.clone(),
+        settings.alerts.clone(),
+    )?;
+    Ok(Analyzer {
+        llm: llm::LlmClient::new(settings.llm.clone())?,
+        producer: Producer::new(redis.clone(), &prefix, &settings.queue, "analysis-worker"),
+        settings: settings.analysis.clone(),
+        timezone,
+        db,
+        redis,
+        key_prefix: prefix,
+        alerts,
+    })
+}
+
+/// Runs the worker until `shutdown`, then finishes the batches in hand and returns.
+pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), Error> {
+    let analyzer = Arc::new(build_analyzer(&settings, &shutdown).await?);
+    let grpc = settings.grpc.listen.map(|addr| {
+        tokio::spawn(serve(
+            addr,
+            AnalysisApi::new(analyzer.clone()),
+            shutdown.clone(),
+        ))
+    });
+    let name = hsi_queue::consumer_name("analysis-worker");
+    let consumer = Arc::new(Consumer::<BatchMessage>::new(
+        analyzer.redis.clone(),
+        &settings.redis.key_prefix,
+        &settings.analysis.group,
+        &name,
+        &settings.queue,
+    ));
+    tracing::info!(consumer = %name, llm = %settings.llm.base_url, model = %settings.llm.model, "consuming batches");
+    let worker = analyzer.clone();
+    consume(
+        consumer,
+        ConsumeOptions {
+            concurrency: settings.analysis.concurrency,
+            ..ConsumeOptions::default()
+        },
+        shutdown.clone(),
+        move |delivery| {
+            let worker = worker.clone();
+            async move { worker.handle(delivery).await }
+        },
+    )
+    .await;
+    analyzer.alerts.drain().await;
+    if let Some(grpc) = grpc {
+        match grpc.await {
+            Ok(result) => result?,
+            Err(err) => tracing::warn!(error = %err, "gRPC task ended abnormally"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! The analysis worker's settings.
+
+use hsi_alerts::AlertSettings;
+use hsi_core::metrics_export::MetricsSettings;
+use hsi_core::service_main::ServiceSettings;
+use hsi_core::settings::{
+    DatabaseSettings, RedisSettings, Secret, SecretUrl, SettingsError, Validate,
+};
+use hsi_core::telemetry::TelemetrySettings;
+use hsi_core::SeverityBands;
+use hsi_queue::QueueSettings;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+/// Everything the analysis worker reads at start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub queue: QueueSettings,
+    pub telemetry: TelemetrySettings,
+    pub metrics: MetricsSettings,
+    pub llm: LlmSettings,
+    pub analysis: AnalysisSettings,
+    pub alerts: AlertSettings,
+    pub grpc: GrpcSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database: DatabaseSettings {
+                url: SecretUrl::new("postgres://hsi_analysis_worker:hsi@127.0.0.1:5432/hsi"),
+                ..DatabaseSettings::default()
+            },
+            redis: RedisSettings::default(),
+            queue: QueueSettings::default(),
+            telemetry: TelemetrySettings::default(),
+            metrics: MetricsSettings::default(),
+            llm: LlmSettings::default(),
+            analysis: AnalysisSettings::default(),
+            alerts: AlertSettings::default(),
+            grpc: GrpcSettings::default(),
+        }
+    }
+}
+
+/// How the LLM is reached (any server speaking OpenAI's chat-completions protocol).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSettings {
+    /// Up to and including `/v1`.
+    pub base_url: String,
+    pub model: String,
+    pub api_key: Secret,
+    /// Overrides the prompt configuration's temperature when set.
+    pub temperature: Option<f32>,
+    /// Overrides the prompt configuration's max_tokens when set.
+    pub max_tokens: Option<u32>,
+    /// Longest one call may take.
+    pub timeout_ms: u64,
+    /// Attempts per event, the first included.
+    pub attempts: u32,
+    pub retry_base_ms: u64,
+    /// Consecutive failed calls that open the circuit breaker ...
+    pub breaker_failures: u32,
+    /// ... which then answers "unavailable" without calling for this long.
+    pub breaker_open_secs: u64,
+    /// Ask for the reply schema (`json_schema`) first, stepping down to `json_object`
+    /// when the server does not support it.
+    pub structured_output: bool,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "http://127.0.0.1:8089/v1".to_owned(),
+            model: "smollm2-135m-instruct".to_owned(),
+            api_key: Secret::default(),
+            temperature: None,
+            max_tokens: None,
+            timeout_ms: 30_000,
+            attempts: 3,
+            retry_base_ms: 500,
+            breaker_failures: 5,
+            breaker_open_secs: 30,
+            structured_output: true,
+        }
+    }
+}
+
+/// How batches are judged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisSettings {
+    /// Consumer group every replica joins.
+    pub group: String,
+    /// Batches judged at once.
+    pub concurrency: usize,
+    /// Score edges of the risk levels (29/59/84).
+    pub severity: SeverityBands,
+    /// How far back activity on other cameras is reported.
+    pub cross_camera_window_secs: u64,
+    /// Detections listed in a prompt (the rest are summarised).
+    pub max_detections_in_prompt: usize,
+    /// The prompt configuration to use (`prompt_configs.model`).
+    pub prompt_model: String,
+    /// Redis pub/sub channel (after the key prefix) new events are announced on.
+    pub events_channel: String,
+    /// The home's IANA time zone: what "night" means, and the times the judge reads.
+    pub timezone: String,
+}
+
+impl Default for AnalysisSettings {
+    fn default() -> Self {
+        Self {
+            group: "analysis-worker".to_owned(),
+            concurrency: 4,
+            severity: SeverityBands::default(),
+            cross_camera_window_secs: 300,
+            max_detections_in_prompt: 40,
+            prompt_model: "nemotron".to_owned(),
+            events_channel: "events".to_owned(),
+            timezone: "UTC".to_owned(),
+        }
+    }
+}
+
+/// The gRPC API (re-analyse, prompt preview, health).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpcSettings {
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for GrpcSettings {
+    fn default() -> Self {
+        Self {
+            listen: Some(SocketAddr::from(([0, 0, 0, 0], 50062))),
+        }
+    }
+}
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.database.validate("database")?;
+        self.redis.validate("redis")?;
+        self.queue.validate("queue")?;
+        self.alerts.validate("alerts")?;
+        self.analysis
+            .severity
+            .validate()
+            .map_err(|err| SettingsError::invalid("analysis.severity", err))?;
+        let llm = &self.llm;
+        if !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://")) {
+            return Err(SettingsError::invalid(
+                "llm.base_url",
+                format!("{:?} is not an http(s) URL", llm.base_url),
+            ));
+        }
+        if let Some(t) = llm.temperature.filter(|t| !(0.0..=2.0).contains(t)) {
+            return Err(SettingsError::invalid(
+                "llm.temperature",
+                format!("{t} is outside 0..=2"),
+            ));
+        }
+        for (key, value) in [
+            ("llm.timeout_ms", llm.timeout_ms),
+            ("llm.attempts", u64::from(llm.attempts)),
+            ("llm.breaker_failures", u64::from(llm.breaker_failures)),
+            ("analysis.concurrency", self.analysis.concurrency as u64),
+            (
+                "analysis.max_detections_in_prompt",
+                self.analysis.max_detections_in_prompt as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::invalid(key, "must be at least 1"));
+            }
+        }
+        if self.analysis.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(SettingsError::invalid(
+                "analysis.timezone",
+                format!("{:?} is not an IANA time zone", self.analysis.timezone),
+            ));
+        }
+        if self.analysis.group.trim().is_empty() {
+            return Err(SettingsError::invalid(
+                "analysis.group",
+                "must not be empty",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ServiceSettings for Settings {
+    fn telemetry(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+
+    fn metrics(&self) -> &MetricsSettings {
+        &self.metrics
+    }
+}

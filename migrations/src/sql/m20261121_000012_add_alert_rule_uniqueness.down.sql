@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS uq_alerts_event_rule;
