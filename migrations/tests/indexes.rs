@@ -384,6 +384,16 @@ const EXPECTED: &[Expected] = &[
         "",
     ),
     (
+        "uq_alerts_event_rule",
+        "alerts",
+        "btree",
+        true,
+        "event_id,rule_id",
+        "",
+        "rule_id IS NOT NULL",
+        "",
+    ),
+    (
         "idx_entities_entity_type",
         "entities",
         "btree",
