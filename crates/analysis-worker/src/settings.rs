@@ -2,7 +2,6 @@
 
 use hsi_alerts::AlertSettings;
 use hsi_core::metrics_export::MetricsSettings;
-use hsi_core::service_main::ServiceSettings;
 use hsi_core::settings::{
     DatabaseSettings, RedisSettings, Secret, SecretUrl, SettingsError, Validate,
 };
@@ -195,12 +194,4 @@ impl Validate for Settings {
     }
 }
 
-impl ServiceSettings for Settings {
-    fn telemetry(&self) -> &TelemetrySettings {
-        &self.telemetry
-    }
-
-    fn metrics(&self) -> &MetricsSettings {
-        &self.metrics
-    }
-}
+hsi_core::impl_service_settings!(Settings);

@@ -2,7 +2,6 @@
 //! and `baseline`.
 
 use hsi_core::metrics_export::MetricsSettings;
-use hsi_core::service_main::ServiceSettings;
 use hsi_core::settings::{
     comma_list, DatabaseSettings, RedisSettings, SecretUrl, SettingsError, Validate,
 };
@@ -196,12 +195,4 @@ impl FastPathSettings {
     }
 }
 
-impl ServiceSettings for Settings {
-    fn telemetry(&self) -> &TelemetrySettings {
-        &self.telemetry
-    }
-
-    fn metrics(&self) -> &MetricsSettings {
-        &self.metrics
-    }
-}
+hsi_core::impl_service_settings!(Settings);

@@ -1,7 +1,6 @@
 //! The detection worker's settings.
 
 use hsi_core::metrics_export::MetricsSettings;
-use hsi_core::service_main::ServiceSettings;
 use hsi_core::settings::{DatabaseSettings, RedisSettings, SecretUrl, SettingsError, Validate};
 use hsi_core::telemetry::TelemetrySettings;
 use hsi_detector::DetectorSettings;
@@ -137,12 +136,4 @@ impl Validate for Settings {
     }
 }
 
-impl ServiceSettings for Settings {
-    fn telemetry(&self) -> &TelemetrySettings {
-        &self.telemetry
-    }
-
-    fn metrics(&self) -> &MetricsSettings {
-        &self.metrics
-    }
-}
+hsi_core::impl_service_settings!(Settings);

@@ -1,7 +1,6 @@
 //! The file-watcher's settings: the shared sections plus `watcher`.
 
 use hsi_core::metrics_export::MetricsSettings;
-use hsi_core::service_main::ServiceSettings;
 use hsi_core::settings::{
     comma_list, DatabaseSettings, RedisSettings, SecretUrl, SettingsError, Validate,
 };
@@ -247,15 +246,7 @@ impl Validate for Settings {
     }
 }
 
-impl ServiceSettings for Settings {
-    fn telemetry(&self) -> &TelemetrySettings {
-        &self.telemetry
-    }
-
-    fn metrics(&self) -> &MetricsSettings {
-        &self.metrics
-    }
-}
+hsi_core::impl_service_settings!(Settings);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,23 @@ pub trait ServiceSettings:
     fn metrics(&self) -> &MetricsSettings;
 }
 
+/// Implements [`ServiceSettings`] for a settings struct with `telemetry` and `metrics`
+/// fields, as every service's has.
+#[macro_export]
+macro_rules! impl_service_settings {
+    ($settings:ty) => {
+        impl $crate::service_main::ServiceSettings for $settings {
+            fn telemetry(&self) -> &$crate::telemetry::TelemetrySettings {
+                &self.telemetry
+            }
+
+            fn metrics(&self) -> &$crate::metrics_export::MetricsSettings {
+                &self.metrics
+            }
+        }
+    };
+}
+
 /// Exit status for bad arguments or settings (as `sysexits` EX_USAGE would, simplified).
 pub const EXIT_BAD_CONFIG: u8 = 2;
 
