@@ -4,6 +4,7 @@
 //! one message per file to the detections stream. It also answers gRPC detection
 //! requests from the gateway.
 
+pub mod gpu_stats;
 mod grpc;
 pub mod media;
 pub mod pipeline;
@@ -72,6 +73,24 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         ))
     });
 
+    let gpu = match (
+        detector.description().device.strip_prefix("cuda:"),
+        settings.worker.gpu_stats_interval_secs,
+    ) {
+        (Some(index), secs) if secs > 0 => {
+            let index = index.parse().unwrap_or(0);
+            let counter = detector.clone();
+            gpu_stats::spawn_sampler(
+                db.clone(),
+                index,
+                std::time::Duration::from_secs(secs),
+                Arc::new(move || counter.images_processed()),
+                shutdown.clone(),
+            )
+        }
+        _ => None,
+    };
+
     let concurrency = match settings.worker.concurrency {
         0 => (2 * detector.description().max_batch_size).max(2),
         n => n,
@@ -97,6 +116,9 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     )
     .await;
 
+    if let Some(gpu) = gpu {
+        let _ = gpu.await;
+    }
     if let Some(grpc) = grpc {
         match grpc.await {
             Ok(result) => result?,

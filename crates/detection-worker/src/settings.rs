@@ -63,6 +63,8 @@ pub struct WorkerSettings {
     pub media_timeout_secs: u64,
     /// Images above this many pixels are refused (decompression bombs).
     pub max_image_pixels: u64,
+    /// How often GPU figures are recorded while on CUDA; 0 turns it off.
+    pub gpu_stats_interval_secs: u64,
 }
 
 impl Default for WorkerSettings {
@@ -78,6 +80,7 @@ impl Default for WorkerSettings {
             ffprobe: "ffprobe".to_owned(),
             media_timeout_secs: 60,
             max_image_pixels: 100_000_000,
+            gpu_stats_interval_secs: 30,
         }
     }
 }

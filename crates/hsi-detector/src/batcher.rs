@@ -4,7 +4,9 @@
 
 use crate::detector::{Detection, Detector, DetectorError, ModelDescription};
 use crate::preprocess::PreparedImage;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -33,6 +35,7 @@ struct Job {
 pub struct DetectorHandle {
     jobs: mpsc::Sender<Job>,
     description: ModelDescription,
+    processed: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Job {
@@ -50,14 +53,25 @@ impl DetectorHandle {
         let max_batch = description.max_batch_size.max(1);
         let timeout = Duration::from_millis(detector.settings().batch_timeout_ms);
         let (jobs, queue) = mpsc::channel::<Job>();
+        let processed = Arc::new(AtomicU64::new(0));
+        let counter = processed.clone();
         std::thread::Builder::new()
             .name("hsi-detector".to_owned())
-            .spawn(move || run(detector, queue, max_batch, timeout))?;
-        Ok(Self { jobs, description })
+            .spawn(move || run(detector, queue, max_batch, timeout, &counter))?;
+        Ok(Self {
+            jobs,
+            description,
+            processed,
+        })
     }
 
     pub fn description(&self) -> &ModelDescription {
         &self.description
+    }
+
+    /// Images through the model since start.
+    pub fn images_processed(&self) -> u64 {
+        self.processed.load(Ordering::Relaxed)
     }
 
     /// Detects objects in one prepared image.
@@ -74,7 +88,13 @@ impl DetectorHandle {
     }
 }
 
-fn run(detector: Detector, queue: mpsc::Receiver<Job>, max_batch: usize, timeout: Duration) {
+fn run(
+    detector: Detector,
+    queue: mpsc::Receiver<Job>,
+    max_batch: usize,
+    timeout: Duration,
+    processed: &AtomicU64,
+) {
     while let Ok(first) = queue.recv() {
         let deadline = Instant::now() + timeout;
         let mut batch = vec![first];
@@ -93,6 +113,7 @@ fn run(detector: Detector, queue: mpsc::Receiver<Job>, max_batch: usize, timeout
         metrics::histogram!("hsi_detector_batch_size").record(size as f64);
         match detector.detect(&images) {
             Ok(output) => {
+                processed.fetch_add(size as u64, Ordering::Relaxed);
                 metrics::histogram!("hsi_detector_forward_seconds")
                     .record(output.forward.as_secs_f64());
                 for (detections, (submitted, reply)) in output.detections.into_iter().zip(waiting) {
