@@ -143,11 +143,14 @@ impl Drop for TestDatabase {
                 .expect("runtime for dropping the test database");
             runtime.block_on(async {
                 let admin = connect(&admin_url(), 1).await;
-                let _ = execute(
+                if let Err(err) = execute(
                     &admin,
                     &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
                 )
-                .await;
+                .await
+                {
+                    eprintln!("warning: could not drop test database {name}: {err}");
+                }
                 admin.close().await.ok();
             });
         })
