@@ -1,19 +1,9 @@
 //! Loading the batch aggregator's settings from the environment.
 
 use hsi_batch_aggregator::Settings;
-use hsi_core::settings::SettingsLoader;
-use std::collections::HashMap;
 
 fn load(pairs: &[(&str, &str)]) -> Result<Settings, String> {
-    let env: HashMap<String, String> = pairs
-        .iter()
-        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-        .collect();
-    SettingsLoader::new()
-        .env(env)
-        .load::<Settings>()
-        .map(|loaded| loaded.settings)
-        .map_err(|err| err.to_string())
+    hsi_testkit::load_settings(pairs)
 }
 
 #[test]

@@ -1,20 +1,10 @@
 //! Loading the file-watcher's settings from the environment.
 
-use hsi_core::settings::SettingsLoader;
 use hsi_file_watcher::{Settings, WatchMode};
-use std::collections::HashMap;
 use std::path::Path;
 
 fn load(pairs: &[(&str, &str)]) -> Result<Settings, String> {
-    let env: HashMap<String, String> = pairs
-        .iter()
-        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-        .collect();
-    SettingsLoader::new()
-        .env(env)
-        .load::<Settings>()
-        .map(|loaded| loaded.settings)
-        .map_err(|err| err.to_string())
+    hsi_testkit::load_settings(pairs)
 }
 
 #[test]
