@@ -86,13 +86,7 @@ fn bad_values_are_refused_naming_the_key() {
         ("HSI__DATABASE__URL", "mysql://x", "database.url"),
         ("HSI__REDIS__URL", "http://x", "redis.url"),
     ];
-    for (variable, value, key) in cases {
-        let err = load(&[(variable, value)]).expect_err(variable);
-        assert!(
-            err.contains(key),
-            "{variable}={value}: {err:?} should name {key}"
-        );
-    }
+    hsi_testkit::assert_refused_naming_key::<Settings>(&cases);
 }
 
 #[test]

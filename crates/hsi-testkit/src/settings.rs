@@ -19,3 +19,18 @@ pub fn load_settings<S: DeserializeOwned + Default + Validate>(
         .map(|loaded| loaded.settings)
         .map_err(|err| err.to_string())
 }
+
+/// Asserts that each `(variable, value, key)` is refused by `S` with a message naming `key`.
+pub fn assert_refused_naming_key<S: DeserializeOwned + Default + Validate>(
+    cases: &[(&str, &str, &str)],
+) {
+    for (variable, value, key) in cases {
+        let err = load_settings::<S>(&[(variable, value)])
+            .err()
+            .unwrap_or_else(|| panic!("{variable}={value} was accepted"));
+        assert!(
+            err.contains(key),
+            "{variable}={value}: {err:?} should name {key}"
+        );
+    }
+}
