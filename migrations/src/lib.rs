@@ -34,6 +34,8 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261121_000010_add_baseline_variance"),
     sql_migration!("m20261121_000011_add_event_audit_judgement"),
     sql_migration!("m20261121_000012_add_alert_rule_uniqueness"),
+    sql_migration!("m20261130_000013_create_file_ledger"),
+    sql_migration!("m20261130_000014_add_alert_outbox"),
 ];
 
 /// The migrator that the CLI, the services' start-up check and the tests run.

@@ -39,6 +39,17 @@ fn base_row(table: &str) -> Row {
         "event_feedback" => &[("event_id", "1"), ("feedback_type", "'correct'")],
         "alert_rules" => &[("name", "'rule'")],
         "alerts" => &[("event_id", "1"), ("dedup_key", "'k'")],
+        "media_files" => &[
+            ("camera_id", "'cam_a'"),
+            ("path", "'/c/1.jpg'"),
+            ("path_bytes", "'\\x2f'"),
+            ("size_bytes", "100"),
+            ("sha256", "repeat('a', 64)"),
+            ("media_kind", "'image'"),
+            ("state", "'accepted'"),
+            ("message_id", "'m-check'"),
+        ],
+        "processed_files" => &[("message_id", "'p-check'"), ("outcome", "'detected'")],
         "entities" => &[("entity_type", "'person'")],
         "camera_zones" => &[
             ("id", "'zone_check'"),
@@ -387,6 +398,131 @@ const CASES: &[Case] = &[
         table: "alerts",
         bad: &[&[("version_id", "0")]],
         good: &[&[("version_id", "1")]],
+    },
+    // alerts: the delivery outbox
+    Case {
+        constraint: "ck_alerts_delivery_state",
+        table: "alerts",
+        bad: &[&[("delivery_state", "'sent'")]],
+        good: &[
+            &[("delivery_state", "'none'")],
+            &[("delivery_state", "'delivered'")],
+            &[("delivery_state", "'failed'")],
+            &[
+                ("delivery_state", "'pending'"),
+                ("next_attempt_at", "now()"),
+            ],
+        ],
+    },
+    Case {
+        constraint: "ck_alerts_delivery_attempts",
+        table: "alerts",
+        bad: &[&[("delivery_attempts", "-1")]],
+        good: &[&[("delivery_attempts", "0")]],
+    },
+    Case {
+        constraint: "ck_alerts_delivery_due",
+        table: "alerts",
+        bad: &[
+            &[("delivery_state", "'pending'")],
+            &[
+                ("delivery_state", "'delivered'"),
+                ("next_attempt_at", "now()"),
+            ],
+        ],
+        good: &[&[
+            ("delivery_state", "'retrying'"),
+            ("next_attempt_at", "now()"),
+        ]],
+    },
+    // media_files: the file ledger
+    Case {
+        constraint: "ck_media_files_sha256",
+        table: "media_files",
+        bad: &[
+            &[("sha256", "'abc'")],
+            &[("sha256", "repeat('A', 64)")],
+            &[("sha256", "repeat('g', 64)")],
+        ],
+        good: &[&[("sha256", "repeat('0', 64)")]],
+    },
+    Case {
+        constraint: "ck_media_files_size",
+        table: "media_files",
+        bad: &[&[("size_bytes", "-1")]],
+        good: &[&[("size_bytes", "0")]],
+    },
+    Case {
+        constraint: "ck_media_files_media_kind",
+        table: "media_files",
+        bad: &[&[("media_kind", "'audio'")]],
+        good: &[&[("media_kind", "'video'")]],
+    },
+    Case {
+        constraint: "ck_media_files_enqueue_count",
+        table: "media_files",
+        bad: &[&[("enqueue_count", "-1")]],
+        good: &[&[("enqueue_count", "0")]],
+    },
+    Case {
+        constraint: "ck_media_files_accepted",
+        table: "media_files",
+        bad: &[
+            &[("camera_id", "NULL")],
+            &[("sha256", "NULL")],
+            &[("message_id", "NULL")],
+            &[("state", "'abandoned'"), ("media_kind", "NULL")],
+        ],
+        good: &[&[
+            ("state", "'refused'"),
+            ("refusal_reason", "'empty'"),
+            ("camera_id", "NULL"),
+            ("sha256", "NULL"),
+            ("message_id", "NULL"),
+            ("media_kind", "NULL"),
+        ]],
+    },
+    Case {
+        constraint: "ck_media_files_reason",
+        table: "media_files",
+        bad: &[&[("refusal_reason", "'empty'")], &[("state", "'refused'")]],
+        good: &[&[
+            ("state", "'abandoned'"),
+            ("refusal_reason", "'not_processed'"),
+        ]],
+    },
+    Case {
+        constraint: "ck_media_files_duplicate",
+        table: "media_files",
+        bad: &[&[("state", "'duplicate'"), ("sha256", "NULL")]],
+        good: &[&[("state", "'duplicate'"), ("message_id", "NULL")]],
+    },
+    // processed_files: what the detection worker finished
+    Case {
+        constraint: "ck_processed_files_outcome",
+        table: "processed_files",
+        bad: &[&[("outcome", "'ok'")]],
+        good: &[&[("outcome", "'failed'"), ("error", "'not an image'")]],
+    },
+    Case {
+        constraint: "ck_processed_files_error",
+        table: "processed_files",
+        bad: &[&[("error", "'oops'")], &[("outcome", "'failed'")]],
+        good: &[&[("outcome", "'detected'"), ("error", "NULL")]],
+    },
+    Case {
+        constraint: "ck_processed_files_counts",
+        table: "processed_files",
+        bad: &[
+            &[("detection_count", "-1")],
+            &[("frame_count", "-1")],
+            &[("attempts", "0")],
+        ],
+        good: &[&[
+            ("detection_count", "0"),
+            ("frame_count", "0"),
+            ("attempts", "1"),
+        ]],
     },
     // entities
     Case {
@@ -1094,7 +1230,21 @@ const ENUMS: &[(&str, &str, &str, &[&str])] = &[
         "status",
         &["pending", "validating", "restoring", "completed", "failed"],
     ),
+    (
+        "media_file_state",
+        "media_files",
+        "state",
+        &["accepted", "refused", "duplicate", "abandoned"],
+    ),
 ];
+
+/// What a row needs besides its label for the other constraints to hold.
+fn label_row(type_name: &str, label: &str) -> Row {
+    match (type_name, label) {
+        ("media_file_state", "refused" | "abandoned") => &[("refusal_reason", "'a reason'")],
+        _ => &[],
+    }
+}
 
 #[tokio::test]
 async fn every_enum_refuses_unknown_labels_and_accepts_its_own() {
@@ -1136,7 +1286,9 @@ async fn every_enum_refuses_unknown_labels_and_accepts_its_own() {
         }
         for label in *labels {
             let value = format!("'{label}'");
-            let statement = insert_sql(table, &[(column, &value)]);
+            let mut row = vec![(*column, value.as_str())];
+            row.extend_from_slice(label_row(type_name, label));
+            let statement = insert_sql(table, &row);
             if let Err(err) = in_rolled_back_tx(&db.conn, &[statement]).await {
                 failures.push(format!("{type_name}: refused {label}: {err}"));
             }

@@ -33,6 +33,98 @@ type Expected = (
 );
 
 const EXPECTED: &[Expected] = &[
+    // The file ledger and the processing record.
+    (
+        "uq_media_files_camera_content",
+        "media_files",
+        "btree",
+        true,
+        "camera_id,sha256",
+        "",
+        "state = ANY (ARRAY['accepted'::media_file_state, 'abandoned'::media_file_state])",
+        "",
+    ),
+    (
+        "uq_media_files_message_id",
+        "media_files",
+        "btree",
+        true,
+        "message_id",
+        "",
+        "message_id IS NOT NULL",
+        "",
+    ),
+    (
+        "idx_media_files_path_bytes",
+        "media_files",
+        "hash",
+        false,
+        "path_bytes",
+        "",
+        "",
+        "",
+    ),
+    (
+        "idx_media_files_accepted",
+        "media_files",
+        "btree",
+        false,
+        "created_at",
+        "",
+        "state = 'accepted'::media_file_state",
+        "",
+    ),
+    (
+        "idx_media_files_camera_created",
+        "media_files",
+        "btree",
+        false,
+        "camera_id,created_at",
+        "",
+        "",
+        "",
+    ),
+    (
+        "idx_media_files_state_created",
+        "media_files",
+        "btree",
+        false,
+        "state,created_at",
+        "",
+        "",
+        "",
+    ),
+    (
+        "uq_processed_files_media_file_id",
+        "processed_files",
+        "btree",
+        true,
+        "media_file_id",
+        "",
+        "media_file_id IS NOT NULL",
+        "",
+    ),
+    (
+        "idx_processed_files_processed_at",
+        "processed_files",
+        "btree",
+        false,
+        "processed_at",
+        "",
+        "",
+        "",
+    ),
+    // The delivery outbox's sweep.
+    (
+        "idx_alerts_delivery_due",
+        "alerts",
+        "btree",
+        false,
+        "next_attempt_at",
+        "",
+        "delivery_state::text = ANY (ARRAY['pending'::character varying, 'retrying'::character varying]::text[])",
+        "",
+    ),
     (
         "idx_detections_camera_id",
         "detections",
@@ -183,11 +275,12 @@ const EXPECTED: &[Expected] = &[
         "",
         "",
     ),
+    // A detection belongs to at most one event.
     (
-        "idx_event_detections_detection_id",
+        "uq_event_detections_detection_id",
         "event_detections",
         "btree",
-        false,
+        true,
         "detection_id",
         "",
         "",
@@ -1246,6 +1339,6 @@ async fn every_documented_index_exists_with_its_kind() {
             .iter()
             .filter(|n| n.ends_with("_pkey"))
             .count()
-            >= 35
+            >= 37
     );
 }

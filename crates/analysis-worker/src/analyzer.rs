@@ -6,13 +6,13 @@ use crate::fallback;
 use crate::llm::LlmClient;
 use crate::prompt::{self, Prompt};
 use crate::settings::AnalysisSettings;
-use crate::store::{self, AuditFacts, Verdict};
+use crate::store::{self, AuditFacts, Verdict, Written};
 use chrono::Utc;
-use hsi_alerts::AlertEngine;
+use hsi_alerts::{AlertEngine, CreatedAlert};
 use hsi_db::entities::{event_detections, events};
 use hsi_proto::v1::{BatchMessage, EventMessage, MessageMeta, TraceContext};
 use hsi_queue::{trace, Delivery, HandlerError, Producer, RedisPool};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use std::time::Instant;
 
 /// Everything a judgement needs; shared by the consumer and the gRPC API.
@@ -49,10 +49,9 @@ impl Analyzer {
             ));
         }
         let span = tracing::info_span!("batch", batch = %batch.batch_id, camera = %batch.camera_id, fast_path = batch.is_fast_path);
-        let _entered = span.enter();
         let started = Instant::now();
         let parent = batch.meta.as_ref().and_then(|m| m.trace.clone());
-        let input = BatchInput {
+        let mut input = BatchInput {
             batch_id: batch.batch_id.clone(),
             camera_id: batch.camera_id.clone(),
             detection_ids: batch
@@ -61,47 +60,90 @@ impl Analyzer {
                 .filter_map(|id| i32::try_from(*id).ok())
                 .collect(),
             is_fast_path: batch.is_fast_path,
+            skip_judged: true,
         };
-        drop(_entered);
-        // A redelivered batch: the event exists; announce it and alert again (both are
-        // idempotent downstream) in case the first attempt stopped before doing so.
+        // A redelivered batch: the event and its alerts were committed together; only
+        // the announcement may not have gone out.
         if let Some(event) = store::event_of_batch(&self.db, &input.batch_id)
             .await
             .map_err(retry)?
         {
-            tracing::info!(event = event.id, batch = %input.batch_id, "batch already judged, announcing its event again");
-            let context = gather(
-                &self.db,
-                &input,
-                Utc::now(),
-                self.settings.cross_camera_window_secs,
-            )
-            .await
-            .map_err(context_failure)?;
-            return self.announce(&event, &context, parent, false).await;
+            tracing::info!(parent: &span, event = event.id, "batch already judged, announcing its event again");
+            input.skip_judged = false;
+            let context = self.gather(&input).await.map_err(context_failure)?;
+            let is_fallback = store::is_fallback(&self.db, event.id)
+                .await
+                .map_err(retry)?;
+            return self.announce(&event, &context, parent, is_fallback).await;
         }
-        let context = gather(
-            &self.db,
-            &input,
-            Utc::now(),
-            self.settings.cross_camera_window_secs,
-        )
-        .await
-        .map_err(context_failure)?;
+        let context = match self.gather(&input).await {
+            Ok(context) => context,
+            Err(ContextError::AllJudged(count)) => {
+                tracing::info!(parent: &span, detections = count, "every detection of this batch is in another event already; nothing to judge");
+                return Ok(());
+            }
+            Err(err) => return Err(context_failure(err)),
+        };
         let verdict = self
             .judge(&context)
             .await
             .map_err(|err| HandlerError::Retry(err.to_string()))?;
-        let (event, created) = store::write_event(&self.db, &context, &verdict)
-            .await
-            .map_err(retry)?;
+        let (event, alerts) = self.commit(&context, &verdict).await?;
         metrics::histogram!("hsi_analysis_seconds", "fallback" => verdict.audit.is_fallback.to_string()).record(started.elapsed().as_secs_f64());
-        if created {
-            metrics::counter!("hsi_events_total", "level" => verdict.level.as_str(), "fallback" => verdict.audit.is_fallback.to_string()).increment(1);
-            tracing::info!(event = event.id, score = verdict.score, level = %verdict.level, fallback = verdict.audit.is_fallback, "event written");
-        }
+        metrics::counter!("hsi_events_total", "level" => verdict.level.as_str(), "fallback" => verdict.audit.is_fallback.to_string()).increment(1);
+        tracing::info!(parent: &span, event = event.id, score = verdict.score, level = %verdict.level, fallback = verdict.audit.is_fallback, alerts = alerts.len(), "event written");
+        self.alerts.deliver(&alerts).await;
         self.announce(&event, &context, parent, verdict.audit.is_fallback)
             .await
+    }
+
+    async fn gather(&self, input: &BatchInput) -> Result<Context, ContextError> {
+        gather(
+            &self.db,
+            input,
+            Utc::now(),
+            self.settings.cross_camera_window_secs,
+        )
+        .await
+    }
+
+    /// Writes the event, its links, its audit and its alerts in one transaction.
+    async fn commit(
+        &self,
+        context: &Context,
+        verdict: &Verdict,
+    ) -> Result<(events::Model, Vec<CreatedAlert>), HandlerError> {
+        let tx = self.db.begin().await.map_err(retry)?;
+        let event = match store::write_event(&tx, context, verdict)
+            .await
+            .map_err(retry)?
+        {
+            Written::Created(event) => *event,
+            Written::Exists => {
+                // Judged by another delivery of the same batch meanwhile.
+                tx.rollback().await.map_err(retry)?;
+                return Err(HandlerError::Retry(
+                    "the batch was judged concurrently; announcing that event".to_owned(),
+                ));
+            }
+            Written::DetectionsTaken { expected, linked } => {
+                tx.rollback().await.map_err(retry)?;
+                return Err(HandlerError::Retry(format!(
+                    "only {linked} of {expected} detections were still unjudged; judging the rest again"
+                )));
+            }
+        };
+        let facts = crate::alerting::facts(&event, context);
+        let summary = event.summary.clone().unwrap_or_default();
+        let alerts = match self.alerts.on_event_in(&tx, &facts, &summary).await {
+            Ok(alerts) => alerts,
+            Err(err) => {
+                let _ = tx.rollback().await;
+                return Err(HandlerError::Retry(format!("raising alerts failed: {err}")));
+            }
+        };
+        tx.commit().await.map_err(retry)?;
+        Ok((event, alerts))
     }
 
     /// The prompt for `context`, with the configuration in force.
@@ -199,6 +241,7 @@ impl Analyzer {
             camera_id: event.camera_id.clone(),
             detection_ids: links.iter().map(|l| l.detection_id).collect(),
             is_fast_path: event.is_fast_path,
+            skip_judged: false,
         };
         let context = gather(
             &self.db,
@@ -212,7 +255,8 @@ impl Analyzer {
         Ok((event, verdict))
     }
 
-    /// Publishes the event on the events stream and the live channel, then alerts.
+    /// Publishes the event on the events stream and the live channel. The stream is
+    /// trimmed, never full, so nobody reading it (or nobody at all) can hold this up.
     async fn announce(
         &self,
         event: &events::Model,
@@ -249,12 +293,10 @@ impl Analyzer {
         }
         .await;
         if let Err(err) = published {
-            // Live subscribers are a convenience; the events stream is the record.
+            // Live subscribers are a convenience; PostgreSQL is the record.
             tracing::warn!(%channel, error = %err, "could not announce the event to live subscribers");
         }
-        crate::alerting::raise(&self.alerts, event, context)
-            .await
-            .map_err(HandlerError::Retry)
+        Ok(())
     }
 }
 

@@ -6,10 +6,13 @@ use crate::geometry::{contains, ground_point, parse_polygon};
 use crate::sanitize::sanitize_label;
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use hsi_core::baseline::{expected_now, RateEstimate, DAY, WEEK};
-use hsi_db::entities::{activity_baselines, camera_zones, cameras, class_baselines, detections};
+use hsi_db::entities::{
+    activity_baselines, camera_zones, cameras, class_baselines, detections, event_detections,
+};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Statement,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -21,6 +24,11 @@ pub struct BatchInput {
     pub camera_id: String,
     pub detection_ids: Vec<i32>,
     pub is_fast_path: bool,
+    /// Leave out detections already linked to an event: a new batch may hold detections
+    /// that a replayed or re-batched batch already had judged, and a detection belongs to
+    /// one event only. Off for a re-analysis (its detections are its event's own) and a
+    /// prompt preview.
+    pub skip_judged: bool,
 }
 
 /// A zone a detection was in.
@@ -96,6 +104,8 @@ pub enum ContextError {
     NoCamera(String),
     #[error("none of the batch's {0} detections exist")]
     NoDetections(usize),
+    #[error("all of the batch's {0} detections are already in other events")]
+    AllJudged(usize),
     #[error("database: {0}")]
     Database(#[from] DbErr),
 }
@@ -111,14 +121,36 @@ pub async fn gather(
         .one(db)
         .await?
         .ok_or_else(|| ContextError::NoCamera(batch.camera_id.clone()))?;
-    let rows = detections::Entity::find()
-        .filter(detections::Column::Id.is_in(batch.detection_ids.clone()))
+    let mut query = detections::Entity::find()
+        .filter(detections::Column::Id.is_in(batch.detection_ids.clone()));
+    if batch.skip_judged {
+        query = query.filter(
+            detections::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(event_detections::Column::DetectionId)
+                    .from(event_detections::Entity)
+                    .and_where(
+                        event_detections::Column::DetectionId.is_in(batch.detection_ids.clone()),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    let rows = query
         .order_by_asc(detections::Column::DetectedAt)
         .order_by_asc(detections::Column::Id)
         .all(db)
         .await?;
     if rows.is_empty() {
-        return Err(ContextError::NoDetections(batch.detection_ids.len()));
+        let exist = detections::Entity::find()
+            .filter(detections::Column::Id.is_in(batch.detection_ids.clone()))
+            .count(db)
+            .await?;
+        return Err(if batch.skip_judged && exist > 0 {
+            ContextError::AllJudged(batch.detection_ids.len())
+        } else {
+            ContextError::NoDetections(batch.detection_ids.len())
+        });
     }
     let zones = camera_zones::Entity::find()
         .filter(camera_zones::Column::CameraId.eq(&batch.camera_id))

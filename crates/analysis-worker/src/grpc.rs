@@ -3,11 +3,13 @@
 use crate::analyzer::{AnalysisError, Analyzer};
 use crate::context::{gather, BatchInput, ContextError};
 use chrono::Utc;
+use hsi_proto::auth::TokenCheck;
 use hsi_proto::v1::analysis_service_server::{AnalysisService, AnalysisServiceServer};
 use hsi_proto::v1::{Judgement, PreviewPromptRequest, PromptPreview, ReanalyzeEventRequest};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 /// Serves [`AnalysisService`] with the worker's own analyzer.
@@ -86,6 +88,7 @@ impl AnalysisService for AnalysisApi {
             camera_id: request.camera_id,
             detection_ids,
             is_fast_path: false,
+            skip_judged: false,
         };
         let settings = &self.analyzer.settings;
         let context = gather(
@@ -111,10 +114,12 @@ impl AnalysisService for AnalysisApi {
     }
 }
 
-/// Serves the API until `shutdown`.
+/// Serves the API until `shutdown`; calls other than health checks need `token` when
+/// one is set.
 pub async fn serve(
     addr: SocketAddr,
     api: AnalysisApi,
+    token: String,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -124,7 +129,10 @@ pub async fn serve(
     tracing::info!(%addr, "serving gRPC");
     tonic::transport::Server::builder()
         .add_service(health)
-        .add_service(AnalysisServiceServer::new(api))
+        .add_service(InterceptedService::new(
+            AnalysisServiceServer::new(api),
+            TokenCheck::new(&token),
+        ))
         .serve_with_shutdown(addr, async move {
             shutdown.cancelled().await;
             reporter

@@ -2,8 +2,9 @@
 //! (camera, detections and the zones they were in, baseline deviation, activity on
 //! other cameras), asks an LLM over the OpenAI chat-completions protocol for a risk
 //! judgement (falling back to a transparent rule-based scorer), writes the event with
-//! its detection links and audit in one transaction, announces it on the events stream
-//! and a pub/sub channel, and raises alerts from the user's rules.
+//! its detection links, its audit and the alerts the user's rules raise in one
+//! transaction, delivers the alerts through the outbox, and announces the event on the
+//! (trimmed) events stream and a pub/sub channel.
 
 mod alerting;
 pub mod analyzer;
@@ -53,18 +54,12 @@ pub async fn build_analyzer(
         .timezone
         .parse()
         .map_err(|_| Error::TimeZone(settings.analysis.timezone.clone()))?;
-    let db = tokio::select! {
-        db = hsi_db::connect_with_retry(&settings.database) => db,
-        _ = shutdown.cancelled() => return Err(Error::Interrupted),
+    let Some(db) = hsi_db::connect_with_retry(&settings.database, shutdown).await else {
+        return Err(Error::Interrupted);
     };
     let redis = redis_pool(&settings.redis)?;
     let prefix = settings.redis.key_prefix.clone();
-    let alerts = hsi_alerts::AlertEngine::new(
-        db.clone(),
-        redis.clone(),
-        prefix.clone(),
-        settings.alerts.clone(),
-    )?;
+    let alerts = hsi_alerts::AlertEngine::new(db.clone(), settings.alerts.clone())?;
     Ok(Analyzer {
         llm: llm::LlmClient::new(settings.llm.clone())?,
         producer: Producer::new(redis.clone(), &prefix, &settings.queue, "analysis-worker"),
@@ -84,9 +79,12 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         tokio::spawn(serve(
             addr,
             AnalysisApi::new(analyzer.clone()),
+            settings.grpc.token.expose().to_owned(),
             shutdown.clone(),
         ))
     });
+    // Delivers what a crash or a failing receiver left due, for every replica's alerts.
+    let outbox = analyzer.alerts.spawn_outbox(shutdown.clone());
     let name = hsi_queue::consumer_name("analysis-worker");
     let consumer = Arc::new(Consumer::<BatchMessage>::new(
         analyzer.redis.clone(),
@@ -110,7 +108,17 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         },
     )
     .await;
-    analyzer.alerts.drain().await;
+    if let Err(err) = outbox.await {
+        tracing::warn!(error = %err, "alert outbox ended abnormally");
+    }
+    let deadline = settings.queue.drain_timeout();
+    if !analyzer.alerts.drain_within(deadline).await {
+        // Their leases lapse and another worker (or this one, restarted) delivers them.
+        tracing::warn!(
+            deadline_ms = deadline.as_millis() as u64,
+            "alert deliveries still running at the drain deadline"
+        );
+    }
     if let Some(grpc) = grpc {
         match grpc.await {
             Ok(result) => result?,

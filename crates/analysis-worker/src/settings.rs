@@ -3,7 +3,8 @@
 use hsi_alerts::AlertSettings;
 use hsi_core::metrics_export::MetricsSettings;
 use hsi_core::settings::{
-    DatabaseSettings, RedisSettings, Secret, SecretUrl, SettingsError, Validate,
+    validate_internal_grpc, DatabaseSettings, RedisSettings, Secret, SecretUrl, SettingsError,
+    Validate,
 };
 use hsi_core::telemetry::TelemetrySettings;
 use hsi_core::SeverityBands;
@@ -30,7 +31,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             database: DatabaseSettings {
-                url: SecretUrl::new("postgres://hsi_analysis_worker:hsi@127.0.0.1:5432/hsi"),
+                url: SecretUrl::new("postgres://hsi_analysis_worker@127.0.0.1:5432/hsi"),
                 ..DatabaseSettings::default()
             },
             redis: RedisSettings::default(),
@@ -130,13 +131,17 @@ impl Default for AnalysisSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrpcSettings {
+    /// Unset turns the API off. Loopback by default; any other address needs `token`.
     pub listen: Option<SocketAddr>,
+    /// The shared token callers must present (`authorization: Bearer <token>`).
+    pub token: Secret,
 }
 
 impl Default for GrpcSettings {
     fn default() -> Self {
         Self {
-            listen: Some(SocketAddr::from(([0, 0, 0, 0], 50062))),
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 50062))),
+            token: Secret::default(),
         }
     }
 }
@@ -147,6 +152,7 @@ impl Validate for Settings {
         self.redis.validate("redis")?;
         self.queue.validate("queue")?;
         self.alerts.validate("alerts")?;
+        validate_internal_grpc("grpc", self.grpc.listen, &self.grpc.token)?;
         self.analysis
             .severity
             .validate()

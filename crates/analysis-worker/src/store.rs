@@ -1,5 +1,6 @@
 //! Writing an event, its detection links and its audit in one transaction, idempotent
-//! on the batch: a redelivered batch finds its event and writes nothing.
+//! on the batch (a redelivered batch finds its event and writes nothing) and on the
+//! detections (a detection is linked to one event only).
 
 use crate::context::Context;
 use chrono::Utc;
@@ -7,8 +8,8 @@ use hsi_core::Severity;
 use hsi_db::entities::{event_audits, event_detections, events};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    NotSet, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, NotSet, QueryFilter, TransactionTrait,
 };
 
 /// How an event was judged, for its audit row.
@@ -46,13 +47,34 @@ pub async fn event_of_batch(
         .await
 }
 
-/// Writes the event of `context`; returns it and whether this call created it.
+/// Whether the event was judged by the rule-based scorer (its audit says so).
+pub async fn is_fallback(db: &DatabaseConnection, event_id: i32) -> Result<bool, DbErr> {
+    let audit = event_audits::Entity::find()
+        .filter(event_audits::Column::EventId.eq(event_id))
+        .one(db)
+        .await?;
+    Ok(audit.is_some_and(|audit| audit.is_fallback))
+}
+
+/// What writing a batch's event found.
+#[derive(Debug)]
+pub enum Written {
+    /// The event was inserted in the transaction, with a link to every detection.
+    Created(Box<events::Model>),
+    /// The batch already has an event (a redelivery): nothing was written.
+    Exists,
+    /// Some detections were linked to another event meanwhile (a replayed batch judged
+    /// at the same moment): nothing may be committed, the batch must be judged again.
+    DetectionsTaken { expected: usize, linked: u64 },
+}
+
+/// Writes the event of `context`, its detection links and its audit in `tx`; the caller
+/// commits (after raising the event's alerts in the same transaction) or rolls back.
 pub async fn write_event(
-    db: &DatabaseConnection,
+    tx: &DatabaseTransaction,
     context: &Context,
     verdict: &Verdict,
-) -> Result<(events::Model, bool), DbErr> {
-    let tx = db.begin().await?;
+) -> Result<Written, DbErr> {
     let ids: Vec<i32> = context.detections.iter().map(|d| d.id).collect();
     let event = events::ActiveModel {
         id: NotSet,
@@ -78,17 +100,11 @@ pub async fn write_event(
                 .do_nothing()
                 .to_owned(),
         )
-        .exec(&tx)
+        .exec(tx)
         .await;
     let event_id = match inserted {
         Ok(result) => result.last_insert_id,
-        Err(DbErr::RecordNotInserted) => {
-            tx.rollback().await?;
-            let existing = event_of_batch(db, &context.batch.batch_id)
-                .await?
-                .ok_or(DbErr::RecordNotFound(context.batch.batch_id.clone()))?;
-            return Ok((existing, false));
-        }
+        Err(DbErr::RecordNotInserted) => return Ok(Written::Exists),
         Err(err) => return Err(err),
     };
     let links = ids.iter().map(|id| event_detections::ActiveModel {
@@ -96,26 +112,30 @@ pub async fn write_event(
         detection_id: Set(*id),
         created_at: NotSet,
     });
-    event_detections::Entity::insert_many(links)
+    // A detection belongs to one event (a unique index); one linked elsewhere since the
+    // context was gathered is skipped here and noticed by the count.
+    let linked = event_detections::Entity::insert_many(links)
         .on_conflict(
-            OnConflict::columns([
-                event_detections::Column::EventId,
-                event_detections::Column::DetectionId,
-            ])
-            .do_nothing()
-            .to_owned(),
+            OnConflict::column(event_detections::Column::DetectionId)
+                .do_nothing()
+                .to_owned(),
         )
-        .exec_without_returning(&tx)
+        .exec_without_returning(tx)
         .await?;
+    if linked < ids.len() as u64 {
+        return Ok(Written::DetectionsTaken {
+            expected: ids.len(),
+            linked,
+        });
+    }
     audit_row(context, &verdict.audit, event_id)
-        .insert(&tx)
+        .insert(tx)
         .await?;
     let event = events::Entity::find_by_id(event_id)
-        .one(&tx)
+        .one(tx)
         .await?
         .ok_or(DbErr::RecordNotFound(event_id.to_string()))?;
-    tx.commit().await?;
-    Ok((event, true))
+    Ok(Written::Created(Box::new(event)))
 }
 
 /// Replaces the verdict of an existing event (a re-analysis) and its audit.

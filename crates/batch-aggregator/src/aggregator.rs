@@ -13,13 +13,17 @@ use crate::settings::Settings;
 use crate::Error;
 use hsi_core::Service;
 use hsi_proto::v1::{BatchMessage, DetectionsMessage};
-use hsi_queue::{Producer, RedisPool};
+use hsi_queue::{Producer, QueueError, RedisPool};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// The batching core of one replica; all state is shared through Redis.
 #[derive(Debug, Clone)]
 pub struct Aggregator {
     store: BatchStore,
     producer: Producer<BatchMessage>,
+    /// Set while the batches stream refuses new batches, so intake can pause.
+    downstream_full: Arc<AtomicBool>,
 }
 
 /// What one tick did.
@@ -45,7 +49,13 @@ impl Aggregator {
                 &settings.queue,
                 Service::BatchAggregator.name(),
             ),
+            downstream_full: Arc::default(),
         }
+    }
+
+    /// True while the batches stream is full (the last publish was refused).
+    pub fn downstream_full(&self) -> bool {
+        self.downstream_full.load(Ordering::Relaxed)
     }
 
     /// The Redis state (to drive single steps, as tests of a crash do).
@@ -117,7 +127,12 @@ impl Aggregator {
                 }
                 Err(err) => return Err(err),
             };
-            self.producer.publish(batch.to_message()).await?;
+            let sent = self.producer.publish(batch.to_message()).await;
+            self.downstream_full.store(
+                matches!(sent, Err(QueueError::Backpressure { .. })),
+                Ordering::Relaxed,
+            );
+            sent?;
             published += 1;
             if self.store.finish(id).await? {
                 let reason = reason_label(batch.reason);

@@ -8,6 +8,7 @@
 //! - [`batches`]: the Redis state and its atomic steps (Lua scripts, [`keys`]);
 //! - [`aggregator`]: ingest, close, publish, and the crash-safe publishing protocol;
 //! - [`rollup`] and [`baselines`]: hourly counts folded into the baseline tables;
+//! - [`recovery`]: detections in no event, whose batch was lost, batched again;
 //! - `tasks`: the loops [`run`] starts.
 
 pub mod aggregator;
@@ -16,6 +17,7 @@ pub mod batches;
 pub mod clock;
 mod error;
 pub mod keys;
+pub mod recovery;
 pub mod rollup;
 mod scripts;
 mod settings;
@@ -25,8 +27,11 @@ pub use aggregator::{Aggregator, TickReport};
 pub use batches::{BatchRules, BatchStore, ClosedBatch, Ingested};
 pub use clock::Clock;
 pub use error::Error;
+pub use recovery::{RecoveryReport, RecoveryWindow};
 pub use rollup::{Rollup, RollupReport};
-pub use settings::{BaselineSettings, BatchingSettings, FastPathSettings, Settings};
+pub use settings::{
+    BaselineSettings, BatchingSettings, FastPathSettings, RecoverySettings, Settings,
+};
 
 use hsi_core::Service;
 use hsi_proto::v1::DetectionsMessage;
@@ -36,7 +41,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Runs the aggregator until `shutdown`, then finishes the messages in hand and returns.
 /// Open batches stay in Redis for the other replicas, or for the next start, to close.
-/// PostgreSQL being down delays only the baselines; Redis being down delays everything.
+/// PostgreSQL being down delays only the baselines and the recovery sweep; Redis being
+/// down delays everything, and what Redis loses the sweep batches again.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), Error> {
     let pool = redis_pool(&settings.redis)?;
     let prefix = &settings.redis.key_prefix;
@@ -61,8 +67,9 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         settings.batching.tick_ms,
         shutdown.clone(),
     ));
-    let rollup = tokio::spawn(tasks::rollup_loop(
+    let database = tokio::spawn(tasks::database_loops(
         pool,
+        aggregator.clone(),
         settings.clone(),
         clock,
         shutdown.clone(),
@@ -77,7 +84,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     })
     .await;
 
-    for (task, handle) in [("ticker", ticker), ("baseline roll-up", rollup)] {
+    for (task, handle) in [("ticker", ticker), ("roll-up and recovery", database)] {
         if let Err(err) = handle.await {
             tracing::warn!(task, error = %err, "task ended abnormally");
         }

@@ -21,13 +21,14 @@ pub struct Settings {
     pub batching: BatchingSettings,
     pub fast_path: FastPathSettings,
     pub baseline: BaselineSettings,
+    pub recovery: RecoverySettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             database: DatabaseSettings {
-                url: SecretUrl::new("postgres://hsi_batch_aggregator:hsi@127.0.0.1:5432/hsi"),
+                url: SecretUrl::new("postgres://hsi_batch_aggregator@127.0.0.1:5432/hsi"),
                 ..DatabaseSettings::default()
             },
             redis: RedisSettings::default(),
@@ -37,6 +38,7 @@ impl Default for Settings {
             batching: BatchingSettings::default(),
             fast_path: FastPathSettings::default(),
             baseline: BaselineSettings::default(),
+            recovery: RecoverySettings::default(),
         }
     }
 }
@@ -122,6 +124,61 @@ impl Default for BaselineSettings {
     }
 }
 
+/// Batching again the detections whose batch was lost (see `recovery`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecoverySettings {
+    /// How often detections in no event are looked for.
+    pub interval_secs: u64,
+    /// A processed file's detections are left alone this long before they count as lost.
+    pub grace_secs: u64,
+    /// Detections of files processed longer ago than this are not looked for any more;
+    /// at most `batching.dedup_ttl_secs`, so nothing still in a batch is batched again.
+    pub horizon_hours: u64,
+}
+
+impl Default for RecoverySettings {
+    fn default() -> Self {
+        Self {
+            interval_secs: 30,
+            grace_secs: 120,
+            horizon_hours: 24,
+        }
+    }
+}
+
+impl RecoverySettings {
+    /// The window the sweep looks in.
+    pub fn window(&self) -> crate::recovery::RecoveryWindow {
+        crate::recovery::RecoveryWindow {
+            grace: std::time::Duration::from_secs(self.grace_secs),
+            horizon: std::time::Duration::from_secs(self.horizon_hours.saturating_mul(3600)),
+        }
+    }
+
+    fn validate(&self, batching: &BatchingSettings) -> Result<(), SettingsError> {
+        for (key, value) in [
+            ("recovery.interval_secs", self.interval_secs),
+            ("recovery.grace_secs", self.grace_secs),
+            ("recovery.horizon_hours", self.horizon_hours),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::invalid(key, "must be at least 1"));
+            }
+        }
+        if self.horizon_hours.saturating_mul(3600) > batching.dedup_ttl_secs {
+            return Err(SettingsError::invalid(
+                "recovery.horizon_hours",
+                format!(
+                    "{} hours is longer than batching.dedup_ttl_secs ({} s)",
+                    self.horizon_hours, batching.dedup_ttl_secs
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Validate for Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         self.database.validate("database")?;
@@ -129,6 +186,7 @@ impl Validate for Settings {
         self.queue.validate("queue")?;
         self.batching.validate()?;
         self.fast_path.validate()?;
+        self.recovery.validate(&self.batching)?;
         if self.baseline.rollup_secs == 0 {
             return Err(SettingsError::invalid(
                 "baseline.rollup_secs",

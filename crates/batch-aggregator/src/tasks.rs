@@ -1,8 +1,9 @@
 //! The loops of a running aggregator: handling deliveries, ticking, rolling up.
 
-use crate::{Aggregator, Clock, Rollup, Settings};
+use crate::{recovery, Aggregator, Clock, Rollup, Settings};
 use hsi_proto::v1::DetectionsMessage;
 use hsi_queue::{Delivery, HandlerError, RedisPool};
+use sea_orm::DatabaseConnection;
 use std::time::Duration;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -31,6 +32,11 @@ pub(crate) async fn handle_delivery(
         .instrument(span)
         .await;
     match handled {
+        // The detections are batched; the batches stream is full, so stop taking more
+        // for a while (the redelivered message adds nothing).
+        Ok(_) if aggregator.downstream_full() => Err(HandlerError::Backpressure(
+            "the batches stream is full".to_owned(),
+        )),
         Ok(ingested) => {
             tracing::debug!(
                 added = ingested.added,
@@ -76,22 +82,73 @@ pub(crate) async fn tick_loop(
     }
 }
 
-/// Connects to PostgreSQL (waiting for it), then folds ended hours into the baselines
-/// every `baseline.rollup_secs` until shutdown.
-pub(crate) async fn rollup_loop(
+/// Connects to PostgreSQL (waiting for it), then runs the baseline roll-up and the
+/// recovery sweep until shutdown.
+pub(crate) async fn database_loops(
     pool: RedisPool,
+    aggregator: Aggregator,
     settings: Settings,
     clock: Clock,
     shutdown: CancellationToken,
 ) {
-    let db = tokio::select! {
-        () = shutdown.cancelled() => return,
-        db = hsi_db::connect_with_retry(&settings.database) => db,
+    let Some(db) = hsi_db::connect_with_retry(&settings.database, &shutdown).await else {
+        return;
     };
+    tokio::join!(
+        rollup_loop(pool, db.clone(), &settings, clock, &shutdown),
+        recovery_loop(db.clone(), aggregator, &settings, clock, &shutdown),
+    );
+    if let Err(err) = db.close().await {
+        tracing::debug!(error = %err, "closing the database pool");
+    }
+}
+
+/// Batches again, every `recovery.interval_secs`, the detections whose batch was lost.
+async fn recovery_loop(
+    db: DatabaseConnection,
+    aggregator: Aggregator,
+    settings: &Settings,
+    clock: Clock,
+    shutdown: &CancellationToken,
+) {
+    let window = settings.recovery.window();
+    let mut ticker =
+        tokio::time::interval(Duration::from_secs(settings.recovery.interval_secs.max(1)));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        match recovery::sweep(&db, &aggregator, window, clock.now_ms()).await {
+            Ok(report) if report.rebatched > 0 => {
+                metrics::counter!("hsi_detections_rebatched_total")
+                    .increment(report.rebatched as u64);
+                tracing::warn!(
+                    unjudged = report.unjudged,
+                    rebatched = report.rebatched,
+                    closed = report.closed,
+                    "detections whose batch was lost were batched again"
+                );
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "recovery sweep failed, retrying later"),
+        }
+    }
+}
+
+/// Folds ended hours into the baselines every `baseline.rollup_secs` until shutdown.
+async fn rollup_loop(
+    pool: RedisPool,
+    db: DatabaseConnection,
+    settings: &Settings,
+    clock: Clock,
+    shutdown: &CancellationToken,
+) {
     let rollup = Rollup::new(
         pool,
         &settings.redis.key_prefix,
-        db.clone(),
+        db,
         settings.baseline.grace_secs,
     );
     let mut ticker =
@@ -113,8 +170,5 @@ pub(crate) async fn rollup_loop(
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "baseline roll-up failed, retrying later"),
         }
-    }
-    if let Err(err) = db.close().await {
-        tracing::debug!(error = %err, "closing the database pool");
     }
 }

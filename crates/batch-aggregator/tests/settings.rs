@@ -11,7 +11,7 @@ fn defaults_load_and_connect_as_the_services_own_role() {
     let settings = load(&[]).expect("defaults");
     assert_eq!(
         settings.database.url.masked(),
-        "postgres://hsi_batch_aggregator:****@127.0.0.1:5432/hsi"
+        "postgres://hsi_batch_aggregator@127.0.0.1:5432/hsi"
     );
     let batching = &settings.batching;
     assert_eq!(batching.group, "batch-aggregator");

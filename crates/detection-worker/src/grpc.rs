@@ -1,13 +1,16 @@
 //! The gRPC API: Detect on uploaded bytes, model information, and the standard health
 //! service.
 
+use crate::settings::GrpcSettings;
 use hsi_detector::{prepare, DetectorHandle};
+use hsi_proto::auth::TokenCheck;
 use hsi_proto::v1::detector_service_server::{DetectorService, DetectorServiceServer};
 use hsi_proto::v1::{
     BoundingBox, DetectRequest, DetectResponse, DetectedObject, GetModelInfoRequest, ModelInfo,
 };
 use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 /// Answers detection requests with the worker's own detector.
@@ -15,15 +18,43 @@ use tonic::{Request, Response, Status};
 pub struct DetectorApi {
     detector: DetectorHandle,
     max_image_bytes: usize,
+    max_image_pixels: u64,
 }
 
 impl DetectorApi {
-    pub fn new(detector: DetectorHandle, max_image_bytes: usize) -> Self {
+    pub fn new(detector: DetectorHandle, limits: &GrpcSettings) -> Self {
         Self {
             detector,
-            max_image_bytes,
+            max_image_bytes: limits.max_image_bytes,
+            max_image_pixels: limits.max_image_pixels,
         }
     }
+}
+
+/// Decodes an uploaded image, refusing one whose header promises more than `max_pixels`
+/// before any pixel is decoded (a decompression bomb).
+fn decode_bounded(bytes: &[u8], max_pixels: u64) -> Result<image::DynamicImage, Status> {
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|err| Status::invalid_argument(format!("image cannot be read: {err}")))
+    };
+    let (width, height) = reader()?
+        .into_dimensions()
+        .map_err(|err| Status::invalid_argument(format!("image does not decode: {err}")))?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(Status::invalid_argument(format!(
+            "image is {width}x{height} ({pixels} pixels), the limit is {max_pixels}"
+        )));
+    }
+    let mut decoder = reader()?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(4));
+    decoder.limits(limits);
+    decoder
+        .decode()
+        .map_err(|err| Status::invalid_argument(format!("image does not decode: {err}")))
 }
 
 #[tonic::async_trait]
@@ -51,9 +82,9 @@ impl DetectorService for DetectorApi {
         }
         let description = self.detector.description().clone();
         let bytes = request.image;
+        let max_pixels = self.max_image_pixels;
         let (prepared, width, height) = tokio::task::spawn_blocking(move || {
-            let image = image::load_from_memory(&bytes)
-                .map_err(|err| Status::invalid_argument(format!("image does not decode: {err}")))?;
+            let image = decode_bounded(&bytes, max_pixels)?;
             let (width, height) = (image.width(), image.height());
             Ok::<_, Status>((
                 prepare(
@@ -117,18 +148,22 @@ impl DetectorService for DetectorApi {
 }
 
 /// Serves the API until `shutdown`; reports SERVING on the health service while up.
+/// Calls other than health checks need `grpc.token` when one is set.
 pub async fn serve(
     addr: SocketAddr,
     api: DetectorApi,
-    max_image_bytes: usize,
+    settings: &GrpcSettings,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_serving::<DetectorServiceServer<DetectorApi>>()
         .await;
-    let service =
-        DetectorServiceServer::new(api).max_decoding_message_size(max_image_bytes + 64 * 1024);
+    let service = InterceptedService::new(
+        DetectorServiceServer::new(api)
+            .max_decoding_message_size(settings.max_image_bytes + 64 * 1024),
+        TokenCheck::new(settings.token.expose()),
+    );
     tracing::info!(%addr, "serving gRPC");
     let stop = shutdown.clone();
     tonic::transport::Server::builder()

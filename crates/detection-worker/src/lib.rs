@@ -46,9 +46,8 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         .await
         .map_err(|err| Error::Thread(std::io::Error::other(err)))??;
     let detector = DetectorHandle::start(detector).map_err(Error::Thread)?;
-    let db = tokio::select! {
-        db = hsi_db::connect_with_retry(&settings.database) => db,
-        _ = shutdown.cancelled() => return Err(Error::Interrupted),
+    let Some(db) = hsi_db::connect_with_retry(&settings.database, &shutdown).await else {
+        return Err(Error::Interrupted);
     };
     let pool = redis_pool(&settings.redis)?;
     let prefix = &settings.redis.key_prefix;
@@ -64,13 +63,10 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     ));
 
     let grpc = settings.grpc.listen.map(|addr| {
-        let api = DetectorApi::new(detector.clone(), settings.grpc.max_image_bytes);
-        tokio::spawn(serve(
-            addr,
-            api,
-            settings.grpc.max_image_bytes,
-            shutdown.clone(),
-        ))
+        let api = DetectorApi::new(detector.clone(), &settings.grpc);
+        let grpc_settings = settings.grpc.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move { serve(addr, api, &grpc_settings, stop).await })
     });
 
     let gpu = match (

@@ -121,7 +121,7 @@ pub async fn load_video(
         &settings.ffmpeg,
         Command::new(&settings.ffmpeg)
             .args(["-nostdin", "-hide_banner", "-loglevel", "info", "-i"])
-            .arg(path)
+            .arg(hsi_core::video_probe::file_url(path))
             .args([
                 "-vf",
                 &filter,
@@ -174,57 +174,28 @@ pub async fn load_video(
 }
 
 async fn probe(path: &Path, settings: &WorkerSettings) -> Result<MediaInfo, MediaError> {
+    use hsi_core::video_probe::{probe_video, ProbeError};
     let display = path.display().to_string();
-    let output = run_tool(
-        &settings.ffprobe,
-        Command::new(&settings.ffprobe)
-            .args(["-v", "error", "-select_streams", "v:0"])
-            .args([
-                "-show_entries",
-                "stream=codec_name,width,height:format=duration",
-                "-of",
-                "json",
-            ])
-            .arg(path),
-        &display,
-        settings.media_timeout_secs,
-    )
-    .await?;
-    if !output.status.success() {
-        return Err(MediaError::BadVideo {
-            path: display,
-            reason: stderr_line(&output.stderr),
-        });
-    }
-    parse_probe(&output.stdout).map_err(|reason| MediaError::BadVideo {
-        path: display,
-        reason,
-    })
-}
-
-/// Reads ffprobe's JSON: the first video stream's codec and size, the container's duration.
-fn parse_probe(json: &[u8]) -> Result<MediaInfo, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(json).map_err(|err| format!("unreadable ffprobe output: {err}"))?;
-    let stream = value["streams"].get(0).ok_or("no video stream")?;
-    let dimension = |key: &str| {
-        stream[key]
-            .as_u64()
-            .and_then(|v| u32::try_from(v).ok())
-            .filter(|v| *v > 0)
-    };
-    let (Some(width), Some(height)) = (dimension("width"), dimension("height")) else {
-        return Err("the video stream has no size".to_owned());
-    };
+    let timeout = Duration::from_secs(settings.media_timeout_secs);
+    let info = probe_video(&settings.ffprobe, path, timeout)
+        .await
+        .map_err(|err| match err {
+            ProbeError::Tool(reason) => MediaError::Tool {
+                tool: settings.ffprobe.clone(),
+                path: display.clone(),
+                reason,
+            },
+            other => MediaError::BadVideo {
+                path: display.clone(),
+                reason: other.to_string(),
+            },
+        })?;
     Ok(MediaInfo {
         is_video: true,
-        duration_secs: value["format"]["duration"]
-            .as_str()
-            .and_then(|d| d.parse().ok())
-            .filter(|d: &f64| d.is_finite() && *d >= 0.0),
-        codec: stream["codec_name"].as_str().map(str::to_owned),
-        width,
-        height,
+        duration_secs: info.duration_secs,
+        codec: info.codec,
+        width: info.width,
+        height: info.height,
     })
 }
 
@@ -286,29 +257,5 @@ mod tests {
                    frame=    1 fps=0.0 q=-0.0 size=N/A\n\
                    [Parsed_showinfo_1 @ 0x55] n:   1 pts:  10240 pts_time:1.0064  duration:512\n";
         assert_eq!(frame_times(log), [0.0, 1.0064]);
-    }
-
-    #[test]
-    fn probe_output_is_read() {
-        let json = br#"{"programs":[],"streams":[{"codec_name":"h264","width":320,"height":212}],"format":{"duration":"2.000000"}}"#;
-        let info = parse_probe(json).expect("parses");
-        assert_eq!(
-            info,
-            MediaInfo {
-                is_video: true,
-                duration_secs: Some(2.0),
-                codec: Some("h264".into()),
-                width: 320,
-                height: 212
-            }
-        );
-        assert_eq!(
-            parse_probe(br#"{"streams":[]}"#),
-            Err("no video stream".to_owned())
-        );
-        assert!(parse_probe(br#"{"streams":[{"codec_name":"h264"}]}"#).is_err());
-        assert!(parse_probe(b"not json")
-            .expect_err("garbage")
-            .starts_with("unreadable ffprobe output"));
     }
 }

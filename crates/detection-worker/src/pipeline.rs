@@ -1,15 +1,15 @@
 //! One uploaded file through the detector: read it, detect, crop thumbnails, record,
 //! pass the detections on.
 
-use crate::media::{self, Frame, MediaError, MediaInfo};
+use crate::media::{self, Frame, MediaInfo};
 use crate::settings::WorkerSettings;
-use crate::store;
+use crate::store::{self, Source};
 use crate::thumbnails::{thumbnail_path, write_thumbnail};
 use chrono::{DateTime, TimeZone, Utc};
 use hsi_db::entities::detections;
 use hsi_detector::{prepare, Detection, DetectorHandle, PixelRange};
 use hsi_proto::v1::{BoundingBox, DetectionsMessage, FileMessage, MediaKind, MessageMeta};
-use hsi_queue::{trace, Delivery, HandlerError, Producer};
+use hsi_queue::{trace, Delivery, HandlerError, Producer, QueueError};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, NotSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -44,20 +44,32 @@ impl Pipeline {
         let span = tracing::info_span!("file", camera = %file.camera_id, path = %file.path_display, %message_id);
         let _entered = span.enter();
         let started = Instant::now();
+        let source = Source {
+            message_id: message_id.clone(),
+            media_file_id: (file.media_file_id > 0).then_some(file.media_file_id),
+        };
 
-        // A redelivery of a file already recorded only needs passing on again.
-        let existing = store::by_source(&self.db, &message_id)
+        // A redelivery (or a re-enqueue) of a file already processed only needs passing
+        // its detections on again: the processing record says it was done, even when it
+        // found nothing.
+        let done = store::processed(&self.db, &message_id)
             .await
-            .map_err(retry("reading detections"))?;
-        let rows = if existing.is_empty() {
-            drop(_entered);
-            self.detect_and_record(&file, &message_id).await?
-        } else {
-            tracing::info!(
-                rows = existing.len(),
-                "file already recorded, passing its detections on again"
-            );
-            existing
+            .map_err(retry("reading the processing record"))?;
+        let rows = match done {
+            Some(record) if record.outcome == "detected" => {
+                let rows = store::by_source(&self.db, &message_id)
+                    .await
+                    .map_err(retry("reading detections"))?;
+                tracing::info!(
+                    rows = rows.len(),
+                    "file already processed, passing its detections on again"
+                );
+                rows
+            }
+            _ => {
+                drop(_entered);
+                self.detect_and_record(&file, &source).await?
+            }
         };
         self.publish(&file, &message_id, &rows).await?;
         metrics::counter!("hsi_files_processed_total", "media" => media_label(&file)).increment(1);
@@ -68,8 +80,9 @@ impl Pipeline {
     async fn detect_and_record(
         &self,
         file: &FileMessage,
-        message_id: &str,
+        source: &Source,
     ) -> Result<Vec<detections::Model>, HandlerError> {
+        let message_id = source.message_id.as_str();
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(&file.path));
         let started = Instant::now();
         let loaded = if file.media_kind == MediaKind::Video as i32 {
@@ -77,7 +90,11 @@ impl Pipeline {
         } else {
             media::load_image(&path, self.settings.max_image_pixels).await
         };
-        let (frames, info) = loaded.map_err(media_failure)?;
+        let (frames, info) = match loaded {
+            Ok(loaded) => loaded,
+            Err(err) if err.is_transient() => return Err(HandlerError::Retry(err.to_string())),
+            Err(err) => return Err(self.fail_file(source, err.to_string()).await),
+        };
         stage("decode", started);
 
         let found = self.detect_frames(&frames).await?;
@@ -106,15 +123,18 @@ impl Pipeline {
         stage("thumbnails", started);
 
         let started = Instant::now();
-        let stored = store::insert(&self.db, message_id, rows)
-            .await
-            .map_err(|err| {
-                if store::is_missing_camera(&err) {
-                    HandlerError::Permanent(format!("camera {} does not exist", file.camera_id))
-                } else {
-                    HandlerError::Retry(format!("recording detections failed: {err}"))
-                }
-            })?;
+        let stored = match store::record_detected(&self.db, source, frames.len(), rows).await {
+            Ok(stored) => stored,
+            Err(err) if store::is_missing_camera(&err) => {
+                let error = format!("camera {} does not exist", file.camera_id);
+                return Err(self.fail_file(source, error).await);
+            }
+            Err(err) => {
+                return Err(HandlerError::Retry(format!(
+                    "recording detections failed: {err}"
+                )))
+            }
+        };
         stage("write", started);
         for row in &stored {
             metrics::counter!("hsi_detections_total", "class" => row.object_type.clone().unwrap_or_default()).increment(1);
@@ -257,7 +277,11 @@ impl Pipeline {
         self.producer
             .publish(message)
             .await
-            .map_err(|err| HandlerError::Retry(format!("publishing detections failed: {err}")))?;
+            .map_err(|err| match err {
+                // The detections are recorded; only passing them on waits for room.
+                QueueError::Backpressure { .. } => HandlerError::Backpressure(err.to_string()),
+                err => HandlerError::Retry(format!("publishing detections failed: {err}")),
+            })?;
         stage("publish", started);
         Ok(())
     }
@@ -295,11 +319,18 @@ fn media_label(file: &FileMessage) -> &'static str {
     }
 }
 
-fn media_failure(err: MediaError) -> HandlerError {
-    if err.is_transient() {
-        HandlerError::Retry(err.to_string())
-    } else {
-        HandlerError::Permanent(err.to_string())
+impl Pipeline {
+    /// Records that the file cannot be processed (so nobody enqueues it again) and
+    /// returns the error that dead-letters its message. If even the record cannot be
+    /// written, the message is retried instead, so the failure is not forgotten.
+    async fn fail_file(&self, source: &Source, error: String) -> HandlerError {
+        tracing::warn!(%error, "file cannot be processed");
+        match store::record_failed(&self.db, source, &error).await {
+            Ok(()) => HandlerError::Permanent(error),
+            Err(err) => {
+                HandlerError::Retry(format!("{error}; recording the failure failed too: {err}"))
+            }
+        }
     }
 }
 

@@ -1,7 +1,10 @@
 //! The detection worker's settings.
 
 use hsi_core::metrics_export::MetricsSettings;
-use hsi_core::settings::{DatabaseSettings, RedisSettings, SecretUrl, SettingsError, Validate};
+use hsi_core::settings::{
+    validate_internal_grpc, DatabaseSettings, RedisSettings, Secret, SecretUrl, SettingsError,
+    Validate,
+};
 use hsi_core::telemetry::TelemetrySettings;
 use hsi_detector::DetectorSettings;
 use hsi_queue::QueueSettings;
@@ -27,7 +30,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             database: DatabaseSettings {
-                url: SecretUrl::new("postgres://hsi_detection_worker:hsi@127.0.0.1:5432/hsi"),
+                url: SecretUrl::new("postgres://hsi_detection_worker@127.0.0.1:5432/hsi"),
                 ..DatabaseSettings::default()
             },
             redis: RedisSettings::default(),
@@ -89,17 +92,23 @@ impl Default for WorkerSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrpcSettings {
-    /// Unset turns the API off.
+    /// Unset turns the API off. Loopback by default; any other address needs `token`.
     pub listen: Option<SocketAddr>,
-    /// Largest image accepted by Detect.
+    /// The shared token callers must present (`authorization: Bearer <token>`).
+    pub token: Secret,
+    /// Largest image accepted by Detect, in bytes ...
     pub max_image_bytes: usize,
+    /// ... and in pixels (width times height, read from the header before decoding).
+    pub max_image_pixels: u64,
 }
 
 impl Default for GrpcSettings {
     fn default() -> Self {
         Self {
-            listen: Some(SocketAddr::from(([0, 0, 0, 0], 50061))),
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 50061))),
+            token: Secret::default(),
             max_image_bytes: 32 * 1024 * 1024,
+            max_image_pixels: 40_000_000,
         }
     }
 }
@@ -124,12 +133,14 @@ impl Validate for Settings {
                 ),
             ));
         }
+        validate_internal_grpc("grpc", self.grpc.listen, &self.grpc.token)?;
         for (key, value) in [
             ("worker.video_max_frames", worker.video_max_frames as u64),
             ("worker.thumbnail_size", u64::from(worker.thumbnail_size)),
             ("worker.media_timeout_secs", worker.media_timeout_secs),
             ("worker.max_image_pixels", worker.max_image_pixels),
             ("grpc.max_image_bytes", self.grpc.max_image_bytes as u64),
+            ("grpc.max_image_pixels", self.grpc.max_image_pixels),
         ] {
             if value == 0 {
                 return Err(SettingsError::invalid(key, "must be at least 1"));

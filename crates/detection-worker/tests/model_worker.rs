@@ -369,6 +369,118 @@ async fn a_vanished_file_is_dead_lettered_with_a_clear_error_and_nothing_written
         letters[0].error
     );
     assert!(world.rows().await.is_empty());
+    // The failure is on record too, so nobody enqueues the file again.
+    let record = hsi_db::entities::processed_files::Entity::find()
+        .one(&world.db.conn)
+        .await
+        .expect("query")
+        .expect("a processing record");
+    assert_eq!(record.outcome, "failed");
+    assert!(record.error.unwrap_or_default().contains("gone.jpg"));
+}
+
+#[tokio::test]
+async fn a_file_that_had_nothing_in_it_is_recorded_as_processed() {
+    let world = World::new().await;
+    let blank = world.dir.path().join("blank.png");
+    image::RgbImage::from_pixel(320, 240, image::Rgb([40, 40, 40]))
+        .save(&blank)
+        .expect("blank picture");
+    let message_id = world.enqueue(&blank, MediaKind::Image).await;
+    let (stop, worker) = world.start();
+    until("the processing record", 60, || async {
+        hsi_db::entities::processed_files::Entity::find()
+            .one(&world.db.conn)
+            .await
+            .expect("query")
+            .is_some()
+    })
+    .await;
+    stop.cancel();
+    worker.await.expect("task").expect("worker stops cleanly");
+    assert!(world.rows().await.is_empty(), "nothing detected");
+    let record = hsi_db::entities::processed_files::Entity::find()
+        .one(&world.db.conn)
+        .await
+        .expect("query")
+        .expect("record");
+    assert_eq!(
+        (record.outcome.as_str(), record.detection_count),
+        ("detected", 0)
+    );
+    assert!(!message_id.is_empty());
+}
+
+#[tokio::test]
+async fn the_grpc_api_requires_its_token_and_refuses_oversized_pictures() {
+    use hsi_proto::v1::detector_service_client::DetectorServiceClient;
+    use hsi_proto::v1::DetectRequest;
+
+    let mut world = World::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    world.settings.grpc.listen = Some(([127, 0, 0, 1], port).into());
+    world.settings.grpc.token = hsi_core::settings::Secret::new("a-long-shared-token-1234");
+    world.settings.grpc.max_image_pixels = 1_000_000;
+    let (stop, worker) = world.start();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut client = loop {
+        match DetectorServiceClient::connect(url.clone()).await {
+            Ok(client) => break client,
+            Err(_) if !worker.is_finished() => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(err) => panic!("worker ended before serving: {err}"),
+        }
+    };
+    let photo_bytes = std::fs::read(photo("person.jpg")).expect("photo");
+    let request = |image: Vec<u8>| DetectRequest {
+        image,
+        min_confidence: 0.0,
+    };
+
+    let anonymous = client
+        .detect(request(photo_bytes.clone()))
+        .await
+        .expect_err("no token");
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    let guessed = client
+        .detect(hsi_proto::auth::with_token(
+            tonic::Request::new(request(photo_bytes.clone())),
+            "a-wrong-token-of-length",
+        ))
+        .await
+        .expect_err("wrong token");
+    assert_eq!(guessed.code(), tonic::Code::Unauthenticated);
+    let token = "a-long-shared-token-1234";
+    client
+        .detect(hsi_proto::auth::with_token(
+            tonic::Request::new(request(photo_bytes)),
+            token,
+        ))
+        .await
+        .expect("the token lets it through");
+
+    // 2,000 x 1,000 pixels: twice the limit, refused from its header.
+    let mut big = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(2_000, 1_000))
+        .write_to(&mut std::io::Cursor::new(&mut big), image::ImageFormat::Png)
+        .expect("encode");
+    let refused = client
+        .detect(hsi_proto::auth::with_token(
+            tonic::Request::new(request(big)),
+            token,
+        ))
+        .await
+        .expect_err("too many pixels");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("2000x1000") && refused.message().contains("1000000"),
+        "{}",
+        refused.message()
+    );
+    stop.cancel();
+    worker.await.expect("task").expect("worker stops cleanly");
 }
 
 #[tokio::test]

@@ -1,17 +1,19 @@
 //! The file-watcher service: notices complete uploads in the camera folders, validates
-//! them, registers cameras, skips content it has already enqueued and publishes one
+//! them, registers cameras, records every file it looks at in the file ledger
+//! (`media_files`: accepted, duplicate, or refused with its reason) and publishes one
 //! `FileMessage` per accepted file on the files stream.
 //!
 //! Flow: `watch` (notify events and scans → signals) → `scheduler`/`schedule`
-//! (debounce, size stability, one run per path at a time) → `pipeline` (`validate`,
-//! `probe`, `cameras`, de-duplication, publishing with retry).
+//! (debounce, size stability, one run per path at a time) → `pipeline` (the `ledger`,
+//! `validate`, ffprobe, `cameras`, publishing with retry). `recovery` re-enqueues
+//! accepted files that never reached the detection worker.
 
 mod cameras;
+pub mod ledger;
 mod names;
 mod pipeline;
-mod probe;
+pub mod recovery;
 mod refusal;
-mod retry;
 mod schedule;
 mod scheduler;
 mod settings;
@@ -21,12 +23,9 @@ mod watch;
 pub use refusal::Refusal;
 pub use settings::{Settings, WatchMode, WatcherSettings};
 
-use hsi_core::settings::DatabaseSettings;
 use hsi_core::Service;
 use hsi_queue::{Producer, QueueError};
 use pipeline::Pipeline;
-use retry::Backoff;
-use sea_orm::DatabaseConnection;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -57,7 +56,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     let root = settings.watcher.root.clone();
     let canonical_root = canonical_root(&root)?;
     let redis = hsi_queue::redis_pool(&settings.redis)?;
-    let Some(db) = connect_database(&settings.database, &shutdown).await else {
+    let Some(db) = hsi_db::connect_with_retry(&settings.database, &shutdown).await else {
         return Ok(());
     };
     let pipeline = Arc::new(Pipeline {
@@ -71,10 +70,9 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
             &settings.queue,
             Service::FileWatcher.name(),
         ),
-        redis,
-        dedup_prefix: format!("{}dedup:sha256:", settings.redis.key_prefix),
         shutdown: shutdown.clone(),
     });
+    let recovery = tokio::spawn(recovery::run(pipeline.clone(), shutdown.clone()));
 
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let watcher =
@@ -94,7 +92,21 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         .await;
     drop(watcher);
     tracing::info!("stopped watching; finishing the files in flight");
-    in_flight.wait().await;
+    let deadline = settings.queue.drain_timeout();
+    if tokio::time::timeout(deadline, in_flight.wait())
+        .await
+        .is_err()
+    {
+        // What is cut short here is either undecided (the next scan looks at it again)
+        // or accepted and not yet enqueued (the recovery sweep enqueues it).
+        tracing::warn!(
+            deadline_ms = deadline.as_millis() as u64,
+            "drain deadline passed with files still in flight"
+        );
+    }
+    if let Err(err) = recovery.await {
+        tracing::warn!(error = %err, "recovery sweep ended abnormally");
+    }
     if let Err(err) = db.close().await {
         tracing::debug!(error = %err, "closing the database pool");
     }
@@ -114,28 +126,4 @@ fn canonical_root(root: &std::path::Path) -> Result<PathBuf, Error> {
         )));
     }
     Ok(canonical)
-}
-
-/// Connects to PostgreSQL, retrying with back-off while it is unreachable; `None` when
-/// shutdown came first.
-async fn connect_database(
-    settings: &DatabaseSettings,
-    shutdown: &CancellationToken,
-) -> Option<DatabaseConnection> {
-    let mut backoff = Backoff::default();
-    loop {
-        let connected = tokio::select! {
-            () = shutdown.cancelled() => return None,
-            connected = hsi_db::connect(settings) => connected,
-        };
-        match connected {
-            Ok(db) => return Some(db),
-            Err(err) => {
-                tracing::warn!(url = %settings.url.masked(), error = %err, "cannot connect to postgresql, retrying");
-                if !backoff.wait(shutdown).await {
-                    return None;
-                }
-            }
-        }
-    }
 }

@@ -1,20 +1,24 @@
-//! One complete file, from validation to the files stream: check it, register its
-//! camera, skip content already enqueued, publish.
+//! One complete file, from validation to the files stream: skip a version the ledger
+//! already knows, check it, register its camera, record it in the ledger (accepted,
+//! duplicate or refused, with the reason), publish.
+//!
+//! The ledger row is written before the message is published, and marked enqueued after:
+//! a crash in between leaves an accepted, never-enqueued row that the recovery sweep
+//! publishes, so a file is never lost between the folder and the stream.
 
 use crate::cameras;
+use crate::ledger::{self, AcceptedFile, Admission, FileVersion, NewFile};
 use crate::names::{self, CameraFolder};
-use crate::probe::probe_video;
 use crate::refusal::Refusal;
-use crate::retry::{retry, Retried};
 use crate::settings::WatcherSettings;
 use crate::validate::{check_file, CheckedFile};
+use hsi_core::retry::{retry, Backoff, Retried};
 use hsi_proto::v1::{FileMessage, MediaKind, MessageMeta};
-use hsi_queue::{Producer, QueueError, RedisPool};
-use sea_orm::DatabaseConnection;
-use std::os::unix::ffi::OsStrExt;
+use hsi_queue::{Producer, QueueError};
+use sea_orm::{DatabaseConnection, DbErr};
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How processing a file ended.
@@ -23,7 +27,10 @@ pub enum Outcome {
     Accepted,
     Duplicate,
     Refused(Refusal),
-    /// Shutdown began before it could be enqueued; catch-up finds it at the next start.
+    /// This version of the file is in the ledger already: nothing to do.
+    Known,
+    /// Shutdown began (or PostgreSQL failed for good) before it was decided; the next
+    /// scan, or the recovery sweep for an accepted file, picks it up.
     Abandoned,
 }
 
@@ -43,37 +50,45 @@ pub struct Pipeline {
     pub root: PathBuf,
     pub canonical_root: PathBuf,
     pub db: DatabaseConnection,
-    pub redis: RedisPool,
     pub producer: Producer<FileMessage>,
-    /// `<redis prefix>dedup:sha256:`
-    pub dedup_prefix: String,
     pub shutdown: CancellationToken,
 }
 
 impl Pipeline {
-    /// Validates and enqueues the file at `path`, logging and counting the outcome.
+    /// Decides about the file at `path`, records the decision and enqueues it if
+    /// accepted, logging and counting the outcome.
     pub async fn process(&self, path: &Path) -> Outcome {
         let shown = path.to_string_lossy();
         let camera_id = names::camera_of_file(&self.root, path)
             .map(|camera| camera.id)
-            .unwrap_or_default();
+            .ok();
+        let Ok(metadata) = std::fs::metadata(path) else {
+            tracing::debug!(path = %shown, "file vanished before it was checked");
+            return Outcome::Refused(Refusal::Vanished);
+        };
+        let version = FileVersion::of(path, &metadata);
+        let known = self
+            .db_retry("looking the file up in the ledger", &shown, || {
+                ledger::known_version(&self.db, &version)
+            })
+            .await;
+        match known {
+            Some(Some(state)) => {
+                tracing::debug!(path = %shown, %state, "file already in the ledger, skipped");
+                return Outcome::Known;
+            }
+            Some(None) => {}
+            None => return self.abandon(&shown, camera_id.as_deref()),
+        }
         let started = Instant::now();
         let validated = self.validate(path).await;
         metrics::histogram!("hsi_file_validation_seconds").record(started.elapsed().as_secs_f64());
         let outcome = match validated {
-            Ok(candidate) => self.enqueue(path, candidate).await,
+            Ok(candidate) => self.enqueue(&version, candidate).await,
             Err(refusal) => Outcome::Refused(refusal),
         };
-        match &outcome {
-            Outcome::Refused(Refusal::Vanished) => {
-                tracing::debug!(path = %shown, camera = %camera_id, "file vanished before it was checked");
-            }
-            Outcome::Refused(refusal) => {
-                metrics::counter!("hsi_files_refused_total", "reason" => refusal.reason())
-                    .increment(1);
-                tracing::warn!(path = %shown, camera = %camera_id, reason = refusal.reason(), detail = %refusal, "file refused");
-            }
-            Outcome::Accepted | Outcome::Duplicate | Outcome::Abandoned => {}
+        if let Outcome::Refused(refusal) = &outcome {
+            self.refuse(&version, camera_id.as_deref(), refusal).await;
         }
         outcome
     }
@@ -91,7 +106,7 @@ impl Pipeline {
         };
         if kind == MediaKind::Video {
             let timeout = self.settings.ffprobe_timeout();
-            probe_video(&self.settings.ffprobe, path, timeout).await?;
+            hsi_core::video_probe::probe_video(&self.settings.ffprobe, path, timeout).await?;
         }
         Ok(Candidate {
             camera,
@@ -101,224 +116,159 @@ impl Pipeline {
         })
     }
 
-    async fn enqueue(&self, path: &Path, candidate: Candidate) -> Outcome {
-        if let Some(stop) = self.record_camera(path, &candidate.camera).await {
-            return stop;
+    /// Logs, counts and records a refusal (a file that vanished leaves no record: it no
+    /// longer exists to be asked about).
+    async fn refuse(&self, version: &FileVersion, camera_id: Option<&str>, refusal: &Refusal) {
+        let shown = &version.path;
+        let camera = camera_id.unwrap_or_default();
+        if matches!(refusal, Refusal::Vanished) {
+            tracing::debug!(path = %shown, %camera, "file vanished before it was checked");
+            return;
+        }
+        metrics::counter!("hsi_files_refused_total", "reason" => refusal.reason()).increment(1);
+        tracing::warn!(path = %shown, %camera, reason = refusal.reason(), detail = %refusal, "file refused");
+        let detail = refusal.to_string();
+        let recorded = self
+            .db_retry("recording the refusal", shown, || {
+                ledger::record_refusal(&self.db, version, camera_id, refusal.reason(), &detail)
+            })
+            .await;
+        if recorded.is_none() {
+            tracing::warn!(path = %shown, %camera, "refusal not recorded; the file will be checked again at the next scan");
+        }
+    }
+
+    async fn enqueue(&self, version: &FileVersion, candidate: Candidate) -> Outcome {
+        let shown = version.path.as_str();
+        let camera = &candidate.camera;
+        let touched = self
+            .db_retry("recording the camera", shown, || {
+                cameras::touch_camera(&self.db, camera)
+            })
+            .await;
+        match touched {
+            Some(false) => {}
+            Some(true) => return Outcome::Refused(Refusal::CameraDeleted),
+            None => return self.abandon(shown, Some(&camera.id)),
         }
         let message_id = uuid::Uuid::now_v7().to_string();
-        let key = format!("{}{}", self.dedup_prefix, candidate.checked.sha256);
-        if let Some(stop) = self
-            .claim_content(path, &candidate, &key, &message_id)
-            .await
-        {
-            return stop;
-        }
-        let message = file_message(path, &candidate, message_id.clone());
-        let outcome = self.publish(path, &key, message).await;
-        if matches!(outcome, Outcome::Accepted) {
-            self.confirm(&key, &message_id).await;
-        }
-        outcome
-    }
-
-    /// Registers the camera or marks it seen; `Some` when the file must stop here.
-    async fn record_camera(&self, path: &Path, camera: &CameraFolder) -> Option<Outcome> {
-        let shown = path.to_string_lossy();
-        let touched = retry(
-            &self.shutdown,
-            "recording the camera",
-            &shown,
-            cameras::is_transient,
-            || cameras::touch_camera(&self.db, camera),
-        )
-        .await;
-        match touched {
-            Retried::Done(false) => None,
-            Retried::Done(true) => Some(Outcome::Refused(Refusal::CameraDeleted)),
-            Retried::Failed(err) => Some(Outcome::Refused(Refusal::CameraNotRecorded(
-                err.to_string(),
-            ))),
-            Retried::Abandoned => Some(self.abandon(&shown, &camera.id)),
-        }
-    }
-
-    /// Claims the content hash for this file; `Some` when the file must stop here
-    /// (another file with the same content was enqueued within the TTL).
-    async fn claim_content(
-        &self,
-        path: &Path,
-        candidate: &Candidate,
-        key: &str,
-        message_id: &str,
-    ) -> Option<Outcome> {
-        let shown = path.to_string_lossy();
-        let camera = &candidate.camera.id;
-        let claimed = retry(
-            &self.shutdown,
-            "claiming the content hash",
-            &shown,
-            QueueError::is_transient,
-            || self.claim(key, message_id),
-        )
-        .await;
-        match claimed {
-            Retried::Done(Claim::Claimed) => None,
-            Retried::Done(Claim::HeldElsewhere(wait)) => {
-                // Another attempt is enqueueing this content, or died doing so; its
-                // claim ends soon either way, so look again then rather than drop the file.
-                tracing::info!(path = %shown, %camera, wait_ms = wait.as_millis() as u64, "content is being enqueued by another attempt, waiting for it");
-                tokio::select! {
-                    _ = self.shutdown.cancelled() => return Some(self.abandon(&shown, camera)),
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                Box::pin(self.claim_content(path, candidate, key, message_id)).await
+        let new_file = NewFile {
+            version,
+            camera_id: &camera.id,
+            media_kind: candidate.kind,
+            file_type: &candidate.extension,
+            sha256: &candidate.checked.sha256,
+            message_id: &message_id,
+        };
+        let admitted = self
+            .db_retry("recording the file in the ledger", shown, || {
+                ledger::admit(&self.db, &new_file)
+            })
+            .await;
+        match admitted {
+            Some(Admission::Accepted(file)) => {
+                metrics::counter!("hsi_files_accepted_total", "camera" => file.camera_id.clone())
+                    .increment(1);
+                self.publish(&file).await;
+                Outcome::Accepted
             }
-            Retried::Done(Claim::Duplicate) => {
+            Some(Admission::DuplicateOf(original)) => {
                 metrics::counter!("hsi_files_duplicate_total").increment(1);
-                tracing::info!(path = %shown, %camera, sha256 = %candidate.checked.sha256, "duplicate content, skipped");
-                Some(Outcome::Duplicate)
+                tracing::info!(path = %shown, camera = %camera.id, sha256 = %candidate.checked.sha256, original, "duplicate content, skipped");
+                Outcome::Duplicate
             }
-            Retried::Failed(err) => {
-                tracing::error!(path = %shown, %camera, error = %err, "cannot check the content hash, file not enqueued");
-                Some(Outcome::Abandoned)
-            }
-            Retried::Abandoned => Some(self.abandon(&shown, camera)),
+            None => self.abandon(shown, Some(&camera.id)),
         }
     }
 
-    async fn publish(&self, path: &Path, key: &str, message: FileMessage) -> Outcome {
-        let shown = path.to_string_lossy();
+    /// Puts an accepted file on the files stream (waiting while the stream is full) and
+    /// notes the entry in the ledger. Returns false if it could not: the file stays
+    /// accepted and unenqueued, and the recovery sweep publishes it later.
+    pub async fn publish(&self, file: &AcceptedFile) -> bool {
+        let message = file_message(file);
         let published = retry(
             &self.shutdown,
+            Backoff::default(),
             "publishing the file",
-            &shown,
+            &file.path,
             QueueError::is_transient,
             || self.producer.publish(message.clone()),
         )
         .await;
-        match published {
-            Retried::Done(entry) => {
-                metrics::counter!("hsi_files_accepted_total", "camera" => message.camera_id.clone())
-                    .increment(1);
-                tracing::info!(path = %shown, camera = %message.camera_id, sha256 = %message.sha256, size = message.size_bytes, entry = %entry, "file enqueued");
-                Outcome::Accepted
-            }
+        let entry = match published {
+            Retried::Done(entry) => entry,
             Retried::Failed(err) => {
-                self.release(key).await;
-                tracing::error!(path = %shown, camera = %message.camera_id, error = %err, "cannot publish the file");
-                Outcome::Abandoned
+                tracing::error!(path = %file.path, camera = %file.camera_id, error = %err, "cannot publish the file; the recovery sweep will try again");
+                return false;
             }
             Retried::Abandoned => {
-                self.release(key).await;
-                self.abandon(&shown, &message.camera_id)
+                tracing::warn!(path = %file.path, camera = %file.camera_id, "shutting down before the file was enqueued; it is in the ledger and will be enqueued at the next start");
+                return false;
             }
+        };
+        tracing::info!(path = %file.path, camera = %file.camera_id, sha256 = %file.sha256, size = file.size, %entry, ledger_id = file.id, "file enqueued");
+        // If this note is lost, the sweep finds the file unprocessed with no entry to
+        // look for and publishes it again; the detection worker's writes are keyed on
+        // the message id, so the second message changes nothing.
+        let marked = self
+            .db_retry("noting the enqueue in the ledger", &file.path, || {
+                ledger::mark_enqueued(&self.db, file.id, &entry)
+            })
+            .await;
+        if marked.is_none() {
+            tracing::warn!(path = %file.path, ledger_id = file.id, "enqueue not noted in the ledger");
+        }
+        true
+    }
+
+    /// Retries a database step while PostgreSQL is unavailable; `None` when it failed for
+    /// good or shutdown began.
+    async fn db_retry<T, F, Fut>(&self, what: &str, path: &str, attempt: F) -> Option<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, DbErr>>,
+    {
+        match retry(
+            &self.shutdown,
+            Backoff::default(),
+            what,
+            path,
+            cameras::is_transient,
+            attempt,
+        )
+        .await
+        {
+            Retried::Done(value) => Some(value),
+            Retried::Failed(err) => {
+                tracing::error!(%path, error = %err, "{what} failed");
+                None
+            }
+            Retried::Abandoned => None,
         }
     }
 
-    fn abandon(&self, shown: &str, camera: &str) -> Outcome {
-        tracing::warn!(path = %shown, %camera, "shutting down before the file was enqueued; it will be caught up at the next start");
+    fn abandon(&self, shown: &str, camera: Option<&str>) -> Outcome {
+        tracing::warn!(path = %shown, camera = camera.unwrap_or_default(), "file left undecided (shutdown or database failure); it will be looked at again");
         Outcome::Abandoned
     }
-
-    /// Claims the content hash for this file, briefly (`claim_ttl_ms`): the claim only
-    /// becomes the long-lived "already enqueued" mark once the message is published
-    /// (see [`Pipeline::confirm`]), so a crash between the two cannot hide the content.
-    async fn claim(&self, key: &str, message_id: &str) -> Result<Claim, QueueError> {
-        let mut conn = self.redis.get().await?;
-        let reply: (String, i64) = CLAIM
-            .key(key)
-            .arg(format!("pending:{message_id}"))
-            .arg(self.settings.claim_ttl_ms)
-            .invoke_async(&mut *conn)
-            .await?;
-        Ok(match reply {
-            (status, _) if status == "claimed" => Claim::Claimed,
-            (status, _) if status == "done" => Claim::Duplicate,
-            (_, ttl_ms) => {
-                Claim::HeldElsewhere(Duration::from_millis(ttl_ms.clamp(10, 60_000) as u64 + 10))
-            }
-        })
-    }
-
-    /// Turns the claim into the mark that skips the same content for `dedup_ttl_secs`.
-    async fn confirm(&self, key: &str, message_id: &str) {
-        let confirmed: Result<(), QueueError> = async {
-            let mut conn = self.redis.get().await?;
-            let _: Option<String> = redis::cmd("SET")
-                .arg(key)
-                .arg(format!("done:{message_id}"))
-                .arg("XX")
-                .arg("EX")
-                .arg(self.settings.dedup_ttl_secs)
-                .query_async(&mut *conn)
-                .await?;
-            Ok(())
-        }
-        .await;
-        if let Err(err) = confirmed {
-            // The claim still expires on its own; the same content uploaded again after
-            // that would be processed twice, which idempotent consumers tolerate.
-            tracing::warn!(%key, error = %err, "cannot mark the content as enqueued");
-        }
-    }
-
-    /// Gives the content hash back so that the file can be enqueued by a later attempt.
-    async fn release(&self, key: &str) {
-        let released: Result<(), QueueError> = async {
-            let mut conn = self.redis.get().await?;
-            let _: i64 = redis::cmd("DEL").arg(key).query_async(&mut *conn).await?;
-            Ok(())
-        }
-        .await;
-        if let Err(err) = released {
-            tracing::warn!(%key, error = %err, "cannot release the dedup key; the content is skipped until it expires");
-        }
-    }
 }
 
-/// The outcome of claiming a content hash.
-enum Claim {
-    Claimed,
-    /// Already enqueued within the dedup TTL.
-    Duplicate,
-    /// Claimed by an attempt still in progress (or dead); the claim ends within this.
-    HeldElsewhere(Duration),
-}
-
-/// `SET NX` with a marker of progress: {"claimed"|"done"|"pending", ttl ms}.
-static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r"
-        local held = redis.call('GET', KEYS[1])
-        if not held then
-            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-            return {'claimed', 0}
-        end
-        if string.sub(held, 1, 5) == 'done:' then
-            return {'done', 0}
-        end
-        return {'pending', redis.call('PTTL', KEYS[1])}
-        ",
-    )
-});
-
-fn file_message(path: &Path, candidate: &Candidate, message_id: String) -> FileMessage {
-    let observed_at_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or_default();
+/// The files-stream message of an accepted file: the same message id and observation
+/// time however often it is enqueued, so a re-enqueue is recognisably the same file.
+pub fn file_message(file: &AcceptedFile) -> FileMessage {
     FileMessage {
         meta: Some(MessageMeta {
-            message_id,
+            message_id: file.message_id.clone(),
             ..MessageMeta::default()
         }),
-        camera_id: candidate.camera.id.clone(),
-        path: path.as_os_str().as_bytes().to_vec(),
-        path_display: path.to_string_lossy().into_owned(),
-        media_kind: candidate.kind.into(),
-        file_type: candidate.extension.clone(),
-        size_bytes: candidate.checked.size,
-        sha256: candidate.checked.sha256.clone(),
-        observed_at_ms,
+        camera_id: file.camera_id.clone(),
+        path: file.path_bytes.clone(),
+        path_display: file.path.clone(),
+        media_kind: file.media_kind.into(),
+        file_type: file.file_type.clone(),
+        size_bytes: u64::try_from(file.size).unwrap_or_default(),
+        sha256: file.sha256.clone(),
+        observed_at_ms: file.observed_at.timestamp_millis(),
+        media_file_id: file.id,
     }
 }

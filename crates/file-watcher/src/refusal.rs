@@ -60,3 +60,14 @@ impl Refusal {
         }
     }
 }
+
+impl From<hsi_core::video_probe::ProbeError> for Refusal {
+    fn from(err: hsi_core::video_probe::ProbeError) -> Self {
+        use hsi_core::video_probe::ProbeError;
+        match err {
+            ProbeError::NotAVideo(reason) => Self::NotAVideo(reason),
+            ProbeError::Tool(reason) => Self::ProbeFailed(reason),
+            output @ ProbeError::Output(_) => Self::ProbeFailed(output.to_string()),
+        }
+    }
+}

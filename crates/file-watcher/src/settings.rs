@@ -30,7 +30,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             database: DatabaseSettings {
-                url: SecretUrl::new("postgres://hsi_file_watcher:hsi@127.0.0.1:5432/hsi"),
+                url: SecretUrl::new("postgres://hsi_file_watcher@127.0.0.1:5432/hsi"),
                 ..DatabaseSettings::default()
             },
             redis: RedisSettings::default(),
@@ -74,11 +74,15 @@ pub struct WatcherSettings {
     pub image_extensions: Vec<String>,
     #[serde(deserialize_with = "comma_list")]
     pub video_extensions: Vec<String>,
-    /// How long a content hash is remembered for de-duplication.
-    pub dedup_ttl_secs: u64,
-    /// How long a file's content stays claimed while it is being enqueued; a watcher
-    /// that dies mid-way holds the content no longer than this.
-    pub claim_ttl_ms: u64,
+    /// How often accepted files that were never processed are looked for (and enqueued
+    /// again if their message is no longer on the files stream).
+    pub recovery_interval_secs: u64,
+    /// An accepted file is left alone this long after it was (last) enqueued.
+    pub recovery_grace_secs: u64,
+    /// Files accepted longer ago than this are not looked for any more.
+    pub recovery_horizon_hours: u64,
+    /// A file enqueued this many times and still not processed is abandoned.
+    pub max_enqueues: u32,
     /// Process files that arrived while the service was down, at start.
     pub catch_up: bool,
     /// The ffprobe program (a name on PATH or a path).
@@ -101,8 +105,10 @@ impl Default for WatcherSettings {
             max_video_bytes: 2 * 1024 * MIB,
             image_extensions: DECODABLE_IMAGE_EXTENSIONS.map(str::to_owned).to_vec(),
             video_extensions: ["mp4", "mkv", "avi", "mov"].map(str::to_owned).to_vec(),
-            dedup_ttl_secs: 7 * 24 * 3600,
-            claim_ttl_ms: 120_000,
+            recovery_interval_secs: 30,
+            recovery_grace_secs: 60,
+            recovery_horizon_hours: 7 * 24,
+            max_enqueues: 5,
             catch_up: true,
             ffprobe: "ffprobe".to_owned(),
             ffprobe_timeout_ms: 10_000,
@@ -152,12 +158,24 @@ impl WatcherSettings {
             3_600_000,
         )?;
         check_range(
-            &key("dedup_ttl_secs"),
-            self.dedup_ttl_secs,
+            &key("recovery_interval_secs"),
+            self.recovery_interval_secs,
             1,
-            365 * 24 * 3600,
+            86_400,
         )?;
-        check_range(&key("claim_ttl_ms"), self.claim_ttl_ms, 100, 3_600_000)?;
+        check_range(
+            &key("recovery_grace_secs"),
+            self.recovery_grace_secs,
+            1,
+            86_400,
+        )?;
+        check_range(
+            &key("recovery_horizon_hours"),
+            self.recovery_horizon_hours,
+            1,
+            24 * 365,
+        )?;
+        check_range(&key("max_enqueues"), u64::from(self.max_enqueues), 1, 1_000)?;
         check_range(&key("concurrency"), self.concurrency as u64, 1, 256)?;
         for (name, max) in [
             ("max_image_bytes", self.max_image_bytes),

@@ -12,7 +12,7 @@ fn defaults_load_and_connect_as_the_services_own_role() {
     let settings = load(&[]).expect("defaults");
     assert_eq!(
         settings.database.url.masked(),
-        "postgres://hsi_file_watcher:****@127.0.0.1:5432/hsi"
+        "postgres://hsi_file_watcher@127.0.0.1:5432/hsi"
     );
     let watcher = settings.watcher;
     assert_eq!(watcher.root, Path::new("/var/lib/hsi/cameras"));
@@ -30,7 +30,15 @@ fn defaults_load_and_connect_as_the_services_own_role() {
     assert_eq!(watcher.max_video_bytes, 2 * 1024 * 1024 * 1024);
     assert_eq!(watcher.image_extensions, ["jpg", "jpeg", "png"]);
     assert_eq!(watcher.video_extensions, ["mp4", "mkv", "avi", "mov"]);
-    assert_eq!(watcher.dedup_ttl_secs, 7 * 24 * 3600);
+    assert_eq!(
+        (
+            watcher.recovery_interval_secs,
+            watcher.recovery_grace_secs,
+            watcher.recovery_horizon_hours,
+            watcher.max_enqueues
+        ),
+        (30, 60, 7 * 24, 5)
+    );
     assert!(watcher.catch_up);
     assert_eq!(watcher.ffprobe, "ffprobe");
     assert_eq!(
@@ -68,9 +76,15 @@ fn bad_values_are_refused_naming_the_key() {
         ("HSI__WATCHER__ROOT", "cameras", "watcher.root"),
         ("HSI__WATCHER__STABILITY_MS", "0", "watcher.stability_ms"),
         (
-            "HSI__WATCHER__DEDUP_TTL_SECS",
+            "HSI__WATCHER__RECOVERY_GRACE_SECS",
             "0",
-            "watcher.dedup_ttl_secs",
+            "watcher.recovery_grace_secs",
+        ),
+        ("HSI__WATCHER__MAX_ENQUEUES", "0", "watcher.max_enqueues"),
+        (
+            "HSI__QUEUE__MAX_PROCESSING_MS",
+            "0",
+            "queue.max_processing_ms",
         ),
         (
             "HSI__QUEUE__MAX_STREAM_LENGTH",
@@ -80,6 +94,13 @@ fn bad_values_are_refused_naming_the_key() {
         ("HSI__DATABASE__URL", "mysql://x", "database.url"),
     ];
     hsi_testkit::assert_refused_naming_key::<Settings>(&cases);
+}
+
+#[test]
+fn the_redis_dedup_keys_of_old_are_refused_by_name() {
+    // The ledger replaced them; a leftover setting must not be silently ignored.
+    let err = load(&[("HSI__WATCHER__DEDUP_TTL_SECS", "60")]).expect_err("removed key");
+    assert!(err.contains("dedup_ttl_secs"), "{err}");
 }
 
 #[test]

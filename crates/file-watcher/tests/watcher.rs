@@ -68,46 +68,6 @@ async fn the_same_picture_twice_is_enqueued_once() {
     harness.stop().await;
 }
 
-/// A watcher that died between claiming a picture's content and publishing it left a
-/// claim behind: the picture must still be enqueued once that claim runs out.
-#[tokio::test]
-async fn a_claim_left_by_a_dead_watcher_only_delays_the_file() {
-    let mut harness = Harness::new().await;
-    let mut settings = harness.settings();
-    settings.watcher.claim_ttl_ms = 1_500;
-    let photo = photo("dog.jpg");
-    let key = format!("{}dedup:sha256:{}", harness.redis.prefix, sha256_of(&photo));
-    let mut conn = redis::Client::open(harness.redis.url.as_str())
-        .and_then(|c| c.get_connection())
-        .expect("redis");
-    let _: () = redis::cmd("SET")
-        .arg(&key)
-        .arg("pending:dead-watcher")
-        .arg("PX")
-        .arg(1_500)
-        .query(&mut conn)
-        .expect("stale claim");
-    harness.start_with(settings);
-    let folder = harness.camera_folder("shed", "shed").await;
-    copy_photo("dog.jpg", &folder.join("dog.jpg"));
-    let messages = harness.messages(1).await;
-    assert_eq!(messages[0].sha256, sha256_of(&photo));
-    let mark: String = redis::cmd("GET").arg(&key).query(&mut conn).expect("mark");
-    let message_id = &messages[0].meta.as_ref().expect("meta").message_id;
-    assert_eq!(
-        mark,
-        format!("done:{message_id}"),
-        "the claim became the long-lived mark"
-    );
-    let ttl: i64 = redis::cmd("TTL").arg(&key).query(&mut conn).expect("ttl");
-    assert!(
-        ttl > 3600,
-        "kept for the dedup TTL, not the claim TTL: {ttl}"
-    );
-    harness.no_more_messages().await;
-    harness.stop().await;
-}
-
 #[tokio::test]
 async fn broken_files_are_refused_and_the_service_keeps_going() {
     let mut harness = Harness::new().await;

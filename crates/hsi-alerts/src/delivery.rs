@@ -1,21 +1,21 @@
-//! Delivering a recorded alert to its channels and recording the outcome on the alert.
-//!
-//! Runs in a task of its own, bounded by `delivery_timeout_ms`, so a slow or dead
-//! receiver never holds up the pipeline. Channels are delivered concurrently.
+//! One delivery attempt of an alert taken from the outbox: every channel not delivered
+//! yet is sent the alert's payload (concurrently, bounded by `delivery_timeout_ms`,
+//! each request carrying an idempotency key per alert and channel), and the outcome is
+//! recorded on the alert: delivered, due again after a back-off, or failed for good.
 
 use crate::channel::Channel;
 use crate::settings::AlertSettings;
-use crate::store;
+use crate::store::{self, AttemptRecord, Claimed};
 use crate::webhook::{self, RetryPolicy};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::Duration;
 use uuid::Uuid;
 
 /// The JSON body a webhook receives.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertPayload {
     pub alert_id: Uuid,
     pub rule: RuleRef,
@@ -30,24 +30,27 @@ pub struct AlertPayload {
 }
 
 /// The rule that raised an alert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleRef {
     pub id: Uuid,
     pub name: String,
 }
 
 /// The outcome of delivering to one channel, as kept in `metadata.delivery.channels`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelResult {
     #[serde(rename = "type")]
     pub kind: String,
     /// Where it went, without secrets (see `WebhookTarget::display_target`).
     pub target: String,
     pub ok: bool,
-    /// Requests made; 0 when the channel was refused before sending.
+    /// Requests made over all attempts; 0 when the channel was refused before sending.
     pub attempts: u32,
     pub http_status: Option<u16>,
     pub error: Option<String>,
+    /// Whether a later attempt may succeed where this one failed.
+    #[serde(default)]
+    pub retryable: bool,
 }
 
 impl ChannelResult {
@@ -59,20 +62,17 @@ impl ChannelResult {
             attempts: 0,
             http_status: None,
             error: None,
+            retryable: false,
         }
     }
 }
 
-/// What a delivery task needs; everything is owned so the task outlives `on_event`.
-#[derive(Debug)]
-pub(crate) struct DeliveryJob {
-    pub payload: AlertPayload,
-    pub channels: Vec<Channel>,
-    /// The metadata the alert was inserted with; `delivery` is added to it.
-    pub metadata: Value,
+/// The value of the idempotency header for channel `index` of `alert_id`.
+pub fn idempotency_key(alert_id: Uuid, index: usize) -> String {
+    format!("{alert_id}:{index}")
 }
 
-/// Shared by every delivery task of one engine.
+/// Shared by every delivery of one engine.
 #[derive(Debug, Clone)]
 pub(crate) struct Deliverer {
     pub db: DatabaseConnection,
@@ -81,40 +81,94 @@ pub(crate) struct Deliverer {
 }
 
 impl Deliverer {
-    /// Delivers to every channel, then records the results on the alert.
-    pub(crate) async fn run(&self, job: DeliveryJob) {
-        let alert_id = job.payload.alert_id;
-        let deadline = tokio::time::Instant::now() + self.settings.delivery_timeout();
-        let sends = job
-            .channels
-            .iter()
-            .map(|channel| self.deliver_before(channel, &job.payload, deadline));
-        let results = futures::future::join_all(sends).await;
-        for result in &results {
-            let outcome = if result.ok { "ok" } else { "error" };
-            metrics::counter!(
-                "hsi_alert_deliveries_total",
-                "channel" => result.kind.clone(),
-                "outcome" => outcome
-            )
-            .increment(1);
-            if !result.ok {
-                tracing::warn!(
-                    %alert_id,
-                    channel = %result.kind,
-                    target = %result.target,
-                    attempts = result.attempts,
-                    error = result.error.as_deref().unwrap_or_default(),
-                    "alert delivery failed"
-                );
+    /// Makes one delivery attempt of a claimed alert and records its outcome.
+    pub(crate) async fn attempt(&self, claimed: Claimed) {
+        let alert_id = claimed.id;
+        let record = match AlertPayload::deserialize(&claimed.metadata["payload"]) {
+            Ok(payload) => self.send_all(&claimed, &payload).await,
+            Err(err) => AttemptRecord {
+                metadata: claimed.metadata.clone(),
+                state: "failed",
+                next_attempt_at: None,
+                last_error: Some(format!("alert has no deliverable payload: {err}")),
+                delivered_at: None,
+            },
+        };
+        let state = record.state;
+        let last_error = record.last_error.clone().unwrap_or_default();
+        match store::record_attempt(&self.db, &claimed, record).await {
+            Ok(true) => match state {
+                "delivered" => tracing::info!(%alert_id, "alert delivered"),
+                "retrying" => {
+                    tracing::warn!(%alert_id, attempts = claimed.attempts + 1, error = %last_error, "alert not delivered yet, will retry")
+                }
+                _ => {
+                    metrics::counter!("hsi_alerts_undeliverable_total").increment(1);
+                    tracing::error!(%alert_id, attempts = claimed.attempts + 1, error = %last_error, "alert delivery failed for good")
+                }
+            },
+            Ok(false) => {
+                tracing::warn!(%alert_id, "delivery outlived its lease; another attempt owns the alert now")
             }
+            // The lease runs out and the sweeper tries again; receivers drop the repeat
+            // by its idempotency key.
+            Err(err) => tracing::error!(%alert_id, error = %err, "cannot record alert delivery"),
         }
-        let delivered = results.iter().all(|result| result.ok);
-        let finished_at = Utc::now();
-        let metadata = with_delivery(job.metadata, &results, delivered, finished_at);
-        let delivered_at = delivered.then_some(finished_at);
-        if let Err(err) = store::record_delivery(&self.db, alert_id, metadata, delivered_at).await {
-            tracing::error!(%alert_id, error = %err, "cannot record alert delivery");
+    }
+
+    async fn send_all(&self, claimed: &Claimed, payload: &AlertPayload) -> AttemptRecord {
+        let channels = channels_of(claimed.channels.as_ref());
+        let previous = previous_results(&claimed.metadata);
+        let deadline = tokio::time::Instant::now() + self.settings.delivery_timeout();
+        let sends = channels.iter().enumerate().map(|(index, channel)| {
+            let before = previous.get(index).cloned();
+            async move {
+                match before {
+                    Some(done) if done.ok => done,
+                    before => {
+                        let key = idempotency_key(payload.alert_id, index);
+                        let mut result =
+                            self.deliver_before(channel, payload, &key, deadline).await;
+                        result.attempts += before.map_or(0, |b| b.attempts);
+                        count(&result);
+                        result
+                    }
+                }
+            }
+        });
+        let results = futures::future::join_all(sends).await;
+        self.outcome(claimed, results)
+    }
+
+    /// Turns the channels' results into the alert's new delivery state.
+    fn outcome(&self, claimed: &Claimed, results: Vec<ChannelResult>) -> AttemptRecord {
+        let now = Utc::now();
+        let attempt = u32::try_from(claimed.attempts).unwrap_or(0) + 1;
+        let delivered = results.iter().all(|r| r.ok);
+        let failures: Vec<String> = results
+            .iter()
+            .filter(|r| !r.ok)
+            .map(|r| {
+                let error = r.error.as_deref().unwrap_or("not delivered");
+                format!("{} {}: {error}", r.kind, r.target)
+            })
+            .collect();
+        let may_retry = results.iter().any(|r| !r.ok && r.retryable);
+        let retry_at = (!delivered && may_retry && attempt < self.settings.max_delivery_attempts)
+            .then(|| chrono::Duration::from_std(self.settings.redelivery().delay_for(attempt)).ok())
+            .flatten()
+            .and_then(|wait| now.checked_add_signed(wait));
+        let state = match (delivered, retry_at) {
+            (true, _) => "delivered",
+            (false, Some(_)) => "retrying",
+            (false, None) => "failed",
+        };
+        AttemptRecord {
+            metadata: with_delivery(claimed.metadata.clone(), &results, delivered, attempt, now),
+            state,
+            next_attempt_at: retry_at,
+            last_error: (!failures.is_empty()).then(|| failures.join("; ")),
+            delivered_at: delivered.then_some(now),
         }
     }
 
@@ -122,6 +176,7 @@ impl Deliverer {
         &self,
         channel: &Channel,
         payload: &AlertPayload,
+        idempotency_key: &str,
         deadline: tokio::time::Instant,
     ) -> ChannelResult {
         let target = match channel {
@@ -138,7 +193,7 @@ impl Deliverer {
             attempt_timeout: self.settings.webhook_timeout(),
             allow_private: self.settings.allow_private_destinations,
         };
-        let send = webhook::send(&self.http, target, payload, policy);
+        let send = webhook::send(&self.http, target, payload, idempotency_key, policy);
         match tokio::time::timeout_at(deadline, send).await {
             Ok(result) => result,
             Err(_) => {
@@ -147,10 +202,43 @@ impl Deliverer {
                     "not delivered within alerts.delivery_timeout_ms ({} ms)",
                     self.settings.delivery_timeout_ms
                 ));
+                result.retryable = true;
                 result
             }
         }
     }
+}
+
+fn count(result: &ChannelResult) {
+    let outcome = if result.ok { "ok" } else { "error" };
+    metrics::counter!(
+        "hsi_alert_deliveries_total",
+        "channel" => result.kind.clone(),
+        "outcome" => outcome
+    )
+    .increment(1);
+    if !result.ok {
+        tracing::warn!(
+            channel = %result.kind,
+            target = %result.target,
+            attempts = result.attempts,
+            error = result.error.as_deref().unwrap_or_default(),
+            "alert delivery to a channel failed"
+        );
+    }
+}
+
+/// The alert's channels as stored on it (a copy of the rule's at the time).
+fn channels_of(value: Option<&Value>) -> Vec<Channel> {
+    match value {
+        Some(Value::Array(items)) => items.iter().map(Channel::parse).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The per-channel results of earlier attempts, by channel index.
+fn previous_results(metadata: &Value) -> Vec<ChannelResult> {
+    Vec::<ChannelResult>::deserialize(&metadata["delivery"]["channels"]).unwrap_or_default()
 }
 
 /// Adds `delivery` to the alert's metadata (kept as an object even if it was not one).
@@ -158,6 +246,7 @@ fn with_delivery(
     metadata: Value,
     results: &[ChannelResult],
     delivered: bool,
+    attempts: u32,
     finished_at: DateTime<Utc>,
 ) -> Value {
     let mut object = match metadata {
@@ -172,6 +261,7 @@ fn with_delivery(
         "delivery".to_owned(),
         json!({
             "delivered": delivered,
+            "attempts": attempts,
             "finished_at": finished_at,
             "channels": results,
         }),
@@ -184,23 +274,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delivery_results_are_added_to_metadata() {
+    fn delivery_results_are_added_to_metadata_and_read_back() {
         let mut failed = ChannelResult::new("webhook", "https://example.com/h".to_owned());
         failed.attempts = 4;
         failed.http_status = Some(503);
         failed.error = Some("receiver answered http 503".to_owned());
+        failed.retryable = true;
         let metadata = with_delivery(
             json!({"rule_name": "r"}),
-            &[failed],
+            std::slice::from_ref(&failed),
             false,
+            2,
             DateTime::UNIX_EPOCH,
         );
         assert_eq!(metadata["rule_name"], "r");
         assert_eq!(metadata["delivery"]["delivered"], false);
+        assert_eq!(metadata["delivery"]["attempts"], 2);
         let channel = &metadata["delivery"]["channels"][0];
         assert_eq!(channel["type"], "webhook");
         assert_eq!(channel["ok"], false);
         assert_eq!(channel["attempts"], 4);
         assert_eq!(channel["http_status"], 503);
+        assert_eq!(previous_results(&metadata), vec![failed]);
+        assert!(previous_results(&json!({})).is_empty());
+    }
+
+    #[test]
+    fn idempotency_keys_differ_per_channel_only() {
+        let id = Uuid::nil();
+        assert_eq!(idempotency_key(id, 0), idempotency_key(id, 0));
+        assert_ne!(idempotency_key(id, 0), idempotency_key(id, 1));
     }
 }

@@ -1,27 +1,29 @@
-//! The engine the analysis worker calls after writing each event.
+//! The engine the analysis worker calls when it writes each event.
 
-use crate::delivery::{Deliverer, DeliveryJob};
+use crate::delivery::Deliverer;
 use crate::error::AlertError;
 use crate::evaluate::evaluate;
 use crate::facts::EventFacts;
-use crate::record::{Candidate, CreatedAlert, Recorded, Recorder};
+use crate::outbox::Outbox;
+use crate::record::{self, Candidate, CreatedAlert, Recorded};
 use crate::rule::AlertRule;
 use crate::settings::AlertSettings;
 use crate::ssrf::GuardedResolver;
 use crate::store;
 use crate::template::{render_dedup_key, TemplateValues};
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tokio_util::task::TaskTracker;
-use tracing::Instrument;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-/// Evaluates alert rules against events, records alerts and delivers them in the
-/// background. Cheap to clone; clones share the rule cache and the delivery tasks.
+/// Evaluates alert rules against events, records alerts and delivers them through the
+/// outbox. Cheap to clone; clones share the rule cache and the deliveries.
 #[derive(Debug, Clone)]
 pub struct AlertEngine {
     inner: Arc<Inner>,
@@ -29,11 +31,10 @@ pub struct AlertEngine {
 
 #[derive(Debug)]
 struct Inner {
-    recorder: Recorder,
-    deliverer: Arc<Deliverer>,
+    db: DatabaseConnection,
+    outbox: Outbox,
     settings: AlertSettings,
     rules: Mutex<RuleCache>,
-    deliveries: TaskTracker,
 }
 
 #[derive(Debug, Default)]
@@ -46,140 +47,144 @@ struct RuleCache {
 }
 
 impl AlertEngine {
-    /// Builds an engine; `key_prefix` is the deployment's Redis prefix (`redis.key_prefix`).
-    pub fn new(
-        db: DatabaseConnection,
-        redis: deadpool_redis::Pool,
-        key_prefix: String,
-        settings: AlertSettings,
-    ) -> Result<Self, AlertError> {
+    /// Builds an engine on the analysis worker's database connection.
+    pub fn new(db: DatabaseConnection, settings: AlertSettings) -> Result<Self, AlertError> {
         settings.validate("alerts")?;
         let http = http_client(&settings)?;
         let inner = Inner {
-            recorder: Recorder {
+            outbox: Outbox::new(Deliverer {
                 db: db.clone(),
-                redis,
-                key_prefix,
-            },
-            deliverer: Arc::new(Deliverer {
-                db,
                 http,
                 settings: settings.clone(),
             }),
+            db,
             settings,
             rules: Mutex::new(RuleCache::default()),
-            deliveries: TaskTracker::new(),
         };
         Ok(Self {
             inner: Arc::new(inner),
         })
     }
 
-    /// Raises the alerts an event calls for and returns them once they are recorded;
-    /// delivery goes on in the background (see [`AlertEngine::drain`]).
+    /// Raises the alerts an event calls for, in a transaction of its own, and starts
+    /// delivering them once committed (see [`AlertEngine::drain`]).
     ///
     /// Safe to call again for the same event: a rule never alerts twice for one event.
-    /// On an error the other rules are still tried, and the first error is returned so
-    /// the caller retries the event later.
     pub async fn on_event(
         &self,
         facts: &EventFacts,
         summary: &str,
     ) -> Result<Vec<CreatedAlert>, AlertError> {
+        let txn = self
+            .inner
+            .db
+            .begin()
+            .await
+            .map_err(AlertError::db("starting an alert transaction"))?;
+        let created = self.on_event_in(&txn, facts, summary).await?;
+        txn.commit()
+            .await
+            .map_err(AlertError::db("committing alerts"))?;
+        self.deliver(&created).await;
+        Ok(created)
+    }
+
+    /// Raises the alerts an event calls for inside the caller's transaction (the one
+    /// that writes the event, so the event and its alerts commit together). Nothing is
+    /// delivered until the caller has committed and called [`AlertEngine::deliver`];
+    /// should the caller die in between, the outbox sweep delivers them.
+    pub async fn on_event_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        facts: &EventFacts,
+        summary: &str,
+    ) -> Result<Vec<CreatedAlert>, AlertError> {
         let rules = self.rules().await?;
+        let candidates: Vec<Candidate<'_>> = rules
+            .iter()
+            .filter_map(|rule| candidate(rule, facts, summary))
+            .collect();
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let recorded = record::record_all(txn, &candidates).await?;
         let mut created = Vec::new();
-        let mut first_error = None;
-        for rule in rules.iter() {
-            match self.consider(rule, facts, summary).await {
-                Ok(Some(alert)) => created.push(alert),
-                Ok(None) => {}
-                Err(err) => {
-                    tracing::warn!(event_id = facts.event_id, rule_id = %rule.id, error = %err, "cannot record alert");
-                    first_error.get_or_insert(err);
+        for (candidate, outcome) in candidates.iter().zip(recorded) {
+            let rule = candidate.rule;
+            match outcome {
+                Recorded::Created(alert) => {
+                    metrics::counter!("hsi_alerts_created_total", "severity" => alert.severity.as_str())
+                        .increment(1);
+                    tracing::info!(event_id = facts.event_id, rule_id = %rule.id, alert_id = %alert.id, severity = %alert.severity, dedup_key = %alert.dedup_key, "alert created");
+                    created.push(alert);
+                }
+                Recorded::Duplicate => {
+                    metrics::counter!("hsi_alerts_suppressed_total", "reason" => "duplicate")
+                        .increment(1);
+                    tracing::debug!(event_id = facts.event_id, rule_id = %rule.id, "rule already alerted for this event");
+                }
+                Recorded::Cooldown { held_by } => {
+                    metrics::counter!("hsi_alerts_suppressed_total", "reason" => "cooldown")
+                        .increment(1);
+                    tracing::info!(event_id = facts.event_id, rule_id = %rule.id, held_by, "alert suppressed by cooldown");
                 }
             }
         }
-        match first_error {
-            Some(err) => Err(err),
-            None => Ok(created),
+        Ok(created)
+    }
+
+    /// Starts delivering committed alerts now. Those it cannot take at once (every
+    /// delivery slot busy, or the database unreachable) stay due, and the outbox sweep
+    /// delivers them.
+    pub async fn deliver(&self, created: &[CreatedAlert]) {
+        let ids: Vec<Uuid> = created
+            .iter()
+            .filter(|alert| alert.channels > 0)
+            .map(|alert| alert.id)
+            .collect();
+        if ids.is_empty() {
+            return;
         }
+        match self.inner.outbox.deliver_due(Some(&ids)).await {
+            Ok(started) if started < ids.len() => self.inner.outbox.wake(),
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot start alert deliveries now; the outbox sweep will");
+                self.inner.outbox.wake();
+            }
+        }
+    }
+
+    /// Runs the outbox sweep until `shutdown`: deliveries due after a back-off, and those
+    /// a crashed worker left behind.
+    pub fn spawn_outbox(&self, shutdown: CancellationToken) -> JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move { engine.inner.outbox.run(shutdown).await })
+    }
+
+    /// One sweep of the outbox: starts delivering every alert due now; returns how many.
+    pub async fn sweep_outbox(&self) -> Result<usize, AlertError> {
+        self.inner.outbox.deliver_due(None).await
     }
 
     /// Waits until every delivery started so far has finished (for tests and shutdown);
     /// call it from one place at a time.
     pub async fn drain(&self) {
-        let deliveries = &self.inner.deliveries;
+        let deliveries = &self.inner.outbox.tracker;
         deliveries.close();
         deliveries.wait().await;
         deliveries.reopen();
     }
 
+    /// [`AlertEngine::drain`], giving up after `limit`: deliveries still running keep
+    /// their lease until it lapses, and the sweep of another worker finishes them.
+    pub async fn drain_within(&self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, self.drain()).await.is_ok()
+    }
+
     /// Makes the next event read the rules again (after the gateway changed them).
     pub async fn invalidate_rules(&self) {
         self.inner.rules.lock().await.loaded_at = None;
-    }
-
-    async fn consider(
-        &self,
-        rule: &AlertRule,
-        facts: &EventFacts,
-        summary: &str,
-    ) -> Result<Option<CreatedAlert>, AlertError> {
-        let matched = match evaluate(rule, facts) {
-            Ok(matched) => matched,
-            Err(mismatch) => {
-                tracing::debug!(event_id = facts.event_id, rule_id = %rule.id, reason = mismatch.as_str(), "alert rule did not match");
-                return Ok(None);
-            }
-        };
-        let rule_id = rule.id.to_string();
-        let values = TemplateValues {
-            camera_id: &facts.camera_id,
-            rule_id: &rule_id,
-            object_type: matched.object_type.as_deref().unwrap_or_default(),
-            zone_id: matched.zone_id.as_deref().unwrap_or_default(),
-            severity: rule.severity.as_str(),
-        };
-        let candidate = Candidate {
-            rule,
-            facts,
-            matched: &matched,
-            dedup_key: render_dedup_key(&rule.dedup_key_template, &values),
-            summary,
-        };
-        match self.inner.recorder.record(candidate).await? {
-            Recorded::Created(alert, job) => {
-                metrics::counter!("hsi_alerts_created_total", "severity" => alert.severity.as_str())
-                    .increment(1);
-                tracing::info!(event_id = facts.event_id, rule_id = %rule.id, alert_id = %alert.id, severity = %alert.severity, dedup_key = %alert.dedup_key, "alert created");
-                self.spawn_delivery(*job);
-                Ok(Some(alert))
-            }
-            Recorded::Duplicate => {
-                metrics::counter!("hsi_alerts_suppressed_total", "reason" => "duplicate")
-                    .increment(1);
-                tracing::debug!(event_id = facts.event_id, rule_id = %rule.id, "rule already alerted for this event");
-                Ok(None)
-            }
-            Recorded::Cooldown { held_by } => {
-                metrics::counter!("hsi_alerts_suppressed_total", "reason" => "cooldown")
-                    .increment(1);
-                tracing::info!(event_id = facts.event_id, rule_id = %rule.id, held_by, "alert suppressed by cooldown");
-                Ok(None)
-            }
-        }
-    }
-
-    /// An alert without channels is only a record: it stays pending, nothing is sent.
-    fn spawn_delivery(&self, job: DeliveryJob) {
-        if job.channels.is_empty() {
-            return;
-        }
-        let deliverer = Arc::clone(&self.inner.deliverer);
-        let span = tracing::info_span!("alert_delivery", alert_id = %job.payload.alert_id);
-        self.inner
-            .deliveries
-            .spawn(async move { deliverer.run(job).await }.instrument(span));
     }
 
     /// The enabled rules, read again once the cache is older than `rules_cache_secs`.
@@ -191,7 +196,7 @@ impl AlertEngine {
         if fresh {
             return Ok(Arc::clone(&cache.rules));
         }
-        let models = store::load_enabled_rules(&self.inner.recorder.db).await?;
+        let models = store::load_enabled_rules(&self.inner.db).await?;
         let mut rules = Vec::with_capacity(models.len());
         for model in &models {
             match AlertRule::from_model(model) {
@@ -206,6 +211,37 @@ impl AlertEngine {
         cache.loaded_at = Some(Instant::now());
         Ok(Arc::clone(&cache.rules))
     }
+}
+
+/// The alert a rule would raise for the event, if it matches.
+fn candidate<'a>(
+    rule: &'a AlertRule,
+    facts: &'a EventFacts,
+    summary: &'a str,
+) -> Option<Candidate<'a>> {
+    let matched = match evaluate(rule, facts) {
+        Ok(matched) => matched,
+        Err(mismatch) => {
+            tracing::debug!(event_id = facts.event_id, rule_id = %rule.id, reason = mismatch.as_str(), "alert rule did not match");
+            return None;
+        }
+    };
+    let rule_id = rule.id.to_string();
+    let values = TemplateValues {
+        camera_id: &facts.camera_id,
+        rule_id: &rule_id,
+        object_type: matched.object_type.as_deref().unwrap_or_default(),
+        zone_id: matched.zone_id.as_deref().unwrap_or_default(),
+        severity: rule.severity.as_str(),
+    };
+    let dedup_key = render_dedup_key(&rule.dedup_key_template, &values);
+    Some(Candidate {
+        rule,
+        facts,
+        matched,
+        dedup_key,
+        summary,
+    })
 }
 
 /// One client for all webhooks. Redirects are not followed (a redirect could lead past

@@ -15,9 +15,9 @@ pub struct RuleError {
 
 /// Why [`AlertEngine::on_event`](crate::AlertEngine::on_event) could not finish.
 ///
-/// Every variant is transient from the caller's point of view (the database or Redis
-/// is unreachable), so the analysis worker should retry the event later; alerts that
-/// were already recorded are not recorded twice on the retry.
+/// Every database variant is transient from the caller's point of view, so the analysis
+/// worker should retry the event later; alerts that were already recorded are not
+/// recorded twice on the retry.
 #[derive(Debug, thiserror::Error)]
 pub enum AlertError {
     #[error("database error while {action}: {source}")]
@@ -25,18 +25,6 @@ pub enum AlertError {
         action: &'static str,
         #[source]
         source: sea_orm::DbErr,
-    },
-    #[error("redis error while {action}: {source}")]
-    Redis {
-        action: &'static str,
-        #[source]
-        source: redis::RedisError,
-    },
-    #[error("no redis connection while {action}: {source}")]
-    RedisPool {
-        action: &'static str,
-        #[source]
-        source: deadpool_redis::PoolError,
     },
     #[error("bad alert settings: {0}")]
     Settings(#[from] hsi_core::settings::SettingsError),
@@ -47,13 +35,5 @@ pub enum AlertError {
 impl AlertError {
     pub(crate) fn db(action: &'static str) -> impl FnOnce(sea_orm::DbErr) -> Self {
         move |source| Self::Database { action, source }
-    }
-
-    pub(crate) fn redis(action: &'static str) -> impl FnOnce(redis::RedisError) -> Self {
-        move |source| Self::Redis { action, source }
-    }
-
-    pub(crate) fn pool(action: &'static str) -> impl FnOnce(deadpool_redis::PoolError) -> Self {
-        move |source| Self::RedisPool { action, source }
     }
 }

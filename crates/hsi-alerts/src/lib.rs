@@ -1,17 +1,20 @@
 //! HSI's alert engine: user rules (`alert_rules`) turn events into alerts (`alerts`).
 //!
-//! The analysis worker calls [`AlertEngine::on_event`] after it has written an event.
-//! The engine evaluates every enabled rule against the event's [`EventFacts`], renders
-//! each match's dedup key, applies the cooldown in Redis (shared by every replica),
-//! records one alert per matching rule and returns; each alert is then delivered to its
-//! channels (webhooks) in a background task that records the outcome on the alert.
+//! The analysis worker calls [`AlertEngine::on_event_in`] in the transaction that
+//! writes an event. The engine evaluates every enabled rule against the event's
+//! [`EventFacts`], renders each match's dedup key, applies the cooldown (decided by the
+//! `alerts` rows, under advisory locks shared by every replica) and records one alert per
+//! matching rule, due for delivery. Once the event is committed, delivery starts; the
+//! outbox sweep delivers whatever a crash or a failing receiver left due, with an
+//! idempotency key per alert and channel, and records each outcome on the alert.
 //!
 //! - `rule`: the typed [`AlertRule`], parsed from a row; a malformed rule is skipped and
 //!   logged.
 //! - `evaluate` and `schedule`: pure matching ([`evaluate()`], [`Schedule`]).
 //! - `record`, `cooldown`, `store`: exactly one alert per (event, rule), at most one per
 //!   cooldown per dedup key.
-//! - `delivery`, `webhook`, [`ssrf`]: delivery with retries, refusing internal addresses.
+//! - `outbox`, `delivery`, `webhook`, [`ssrf`]: delivery with retries and back-off until
+//!   delivered or given up, refusing internal addresses.
 
 mod channel;
 mod cooldown;
@@ -20,6 +23,7 @@ mod engine;
 mod error;
 mod evaluate;
 mod facts;
+mod outbox;
 mod record;
 mod rule;
 mod schedule;
@@ -30,7 +34,7 @@ mod template;
 mod webhook;
 
 pub use channel::{Channel, WebhookTarget};
-pub use delivery::{AlertPayload, ChannelResult, RuleRef};
+pub use delivery::{idempotency_key, AlertPayload, ChannelResult, RuleRef};
 pub use engine::AlertEngine;
 pub use error::{AlertError, RuleError};
 pub use evaluate::{evaluate, Mismatch, RuleMatch};
@@ -40,3 +44,4 @@ pub use rule::AlertRule;
 pub use schedule::Schedule;
 pub use settings::AlertSettings;
 pub use template::{render_dedup_key, TemplateValues};
+pub use webhook::IDEMPOTENCY_HEADER;

@@ -1,25 +1,27 @@
-//! Turning a match into an `alerts` row, exactly once per (event, rule) and at most once
-//! per cooldown per dedup key, across replicas.
+//! Turning matches into `alerts` rows, exactly once per (event, rule) and at most once
+//! per cooldown per dedup key, across replicas, inside the caller's transaction (the
+//! analysis worker's, which also writes the event: the event and its alerts commit
+//! together or not at all).
 //!
-//! Order of steps, inside one transaction:
-//! 1. a transaction-scoped advisory lock on (event, rule), so that two replicas handling
-//!    the same event (a redelivery racing the original) decide one after the other;
-//! 2. if an alert for (event, rule) exists, this is a redelivery: nothing to do;
-//! 3. claim the cooldown in Redis (skipped for a zero cooldown); a claim held by another
-//!    event or rule suppresses the alert;
-//! 4. insert the alert and commit. If that fails, the claim is given back.
+//! Order of steps:
+//! 1. transaction-scoped advisory locks on every (event, rule) and dedup key involved,
+//!    taken in ascending order so that concurrent events never deadlock;
+//! 2. per match: if an alert for (event, rule) exists, this is a redelivery: skip;
+//! 3. if an alert with the same dedup key was created within the rule's cooldown, the
+//!    alert is suppressed (the `alerts` rows are the record, see `cooldown`);
+//! 4. insert the alert, due for delivery at once when the rule has channels. Delivery
+//!    starts only after the commit (see `outbox`).
 
-use crate::cooldown::{self, Claim};
-use crate::delivery::{AlertPayload, DeliveryJob, RuleRef};
+use crate::cooldown;
+use crate::delivery::{AlertPayload, RuleRef};
 use crate::error::AlertError;
 use crate::evaluate::RuleMatch;
 use crate::facts::EventFacts;
 use crate::rule::AlertRule;
 use crate::store::{self, NewAlert};
 use chrono::{DateTime, Utc};
-use deadpool_redis::Pool;
 use hsi_core::Severity;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -33,14 +35,14 @@ pub struct CreatedAlert {
     pub severity: Severity,
     pub dedup_key: String,
     pub created_at: DateTime<Utc>,
-    /// Channels a delivery task was started for (0: the alert stays pending).
+    /// Channels it is to be delivered to (0: the alert is only a record).
     pub channels: usize,
 }
 
 /// What became of a matching rule.
 #[derive(Debug)]
 pub(crate) enum Recorded {
-    Created(CreatedAlert, Box<DeliveryJob>),
+    Created(CreatedAlert),
     /// This rule already alerted for this event.
     Duplicate,
     /// Another alert with the same dedup key is within its cooldown.
@@ -49,109 +51,73 @@ pub(crate) enum Recorded {
     },
 }
 
-/// Where alerts are recorded.
-#[derive(Debug, Clone)]
-pub(crate) struct Recorder {
-    pub db: DatabaseConnection,
-    pub redis: Pool,
-    pub key_prefix: String,
-}
-
 /// One match to record.
 #[derive(Debug)]
 pub(crate) struct Candidate<'a> {
     pub rule: &'a AlertRule,
     pub facts: &'a EventFacts,
-    pub matched: &'a RuleMatch,
+    pub matched: RuleMatch,
     pub dedup_key: String,
     pub summary: &'a str,
 }
 
-/// A cooldown claim to give back if the alert is not committed: (key, owner).
-type HeldClaim = Option<(String, String)>;
-
-impl Recorder {
-    /// Records the alert unless it is a duplicate or in cooldown (see module docs).
-    pub(crate) async fn record(&self, candidate: Candidate<'_>) -> Result<Recorded, AlertError> {
-        let txn = self
-            .db
-            .begin()
-            .await
-            .map_err(AlertError::db("starting an alert transaction"))?;
-        let mut claim: HeldClaim = None;
-        let result = match self.insert(&txn, &candidate, &mut claim).await {
-            Ok(recorded @ Recorded::Created(..)) => txn
-                .commit()
-                .await
-                .map(|()| recorded)
-                .map_err(AlertError::db("committing an alert")),
-            // Ending the transaction at once frees the advisory lock for other replicas.
-            other => {
-                if let Err(err) = txn.rollback().await {
-                    tracing::warn!(error = %err, "cannot roll back an alert transaction");
-                }
-                other
-            }
-        };
-        if let (Err(_), Some((key, owner))) = (&result, claim) {
-            if let Err(err) = cooldown::release(&self.redis, &key, &owner).await {
-                tracing::warn!(key, error = %err, "cannot release alert cooldown");
-            }
-        }
-        result
+/// Records every candidate in `txn` (see the module docs); one result per candidate.
+pub(crate) async fn record_all(
+    txn: &impl ConnectionTrait,
+    candidates: &[Candidate<'_>],
+) -> Result<Vec<Recorded>, AlertError> {
+    let keys = candidates
+        .iter()
+        .flat_map(|c| {
+            [
+                store::event_rule_key(c.facts.event_id, c.rule.id),
+                store::dedup_lock_key(&c.dedup_key),
+            ]
+        })
+        .collect();
+    store::lock_keys(txn, keys).await?;
+    let mut recorded = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        recorded.push(record(txn, candidate).await?);
     }
-
-    /// Steps 1-4 of the module docs, up to but not including the commit.
-    async fn insert(
-        &self,
-        txn: &DatabaseTransaction,
-        candidate: &Candidate<'_>,
-        claim: &mut HeldClaim,
-    ) -> Result<Recorded, AlertError> {
-        let (rule, facts) = (candidate.rule, candidate.facts);
-        store::lock_event_rule(txn, facts.event_id, rule.id).await?;
-        if store::alert_exists(txn, facts.event_id, rule.id).await? {
-            return Ok(Recorded::Duplicate);
-        }
-        if !rule.cooldown.is_zero() {
-            let key = cooldown::cooldown_key(&self.key_prefix, &candidate.dedup_key);
-            let owner = cooldown::owner(facts.event_id, rule.id);
-            match cooldown::claim(&self.redis, &key, &owner, rule.cooldown).await? {
-                Claim::Claimed | Claim::AlreadyOurs => *claim = Some((key, owner)),
-                Claim::HeldBy(held_by) => return Ok(Recorded::Cooldown { held_by }),
-            }
-        }
-        let (new_alert, job) = build(candidate);
-        store::insert_alert(txn, new_alert).await?;
-        let created = CreatedAlert {
-            id: job.payload.alert_id,
-            rule_id: rule.id,
-            rule_name: rule.name.clone(),
-            severity: rule.severity,
-            dedup_key: candidate.dedup_key.clone(),
-            created_at: job.payload.created_at,
-            channels: job.channels.len(),
-        };
-        Ok(Recorded::Created(created, Box::new(job)))
-    }
+    Ok(recorded)
 }
 
-/// The row to insert and the delivery to run once it is committed.
-fn build(candidate: &Candidate<'_>) -> (NewAlert, DeliveryJob) {
+async fn record(
+    txn: &impl ConnectionTrait,
+    candidate: &Candidate<'_>,
+) -> Result<Recorded, AlertError> {
+    let (rule, facts) = (candidate.rule, candidate.facts);
+    if store::alert_exists(txn, facts.event_id, rule.id).await? {
+        return Ok(Recorded::Duplicate);
+    }
+    let now = Utc::now();
+    if !rule.cooldown.is_zero() {
+        if let Some(held_by) =
+            cooldown::held_by(txn, &candidate.dedup_key, rule.cooldown, now).await?
+        {
+            return Ok(Recorded::Cooldown { held_by });
+        }
+    }
+    let new_alert = build(candidate, now);
+    let created = CreatedAlert {
+        id: new_alert.id,
+        rule_id: rule.id,
+        rule_name: rule.name.clone(),
+        severity: rule.severity,
+        dedup_key: candidate.dedup_key.clone(),
+        created_at: now,
+        channels: rule.channels.len(),
+    };
+    store::insert_alert(txn, new_alert).await?;
+    Ok(Recorded::Created(created))
+}
+
+/// The row to insert; its metadata carries the payload receivers get, so the delivery
+/// after a crash sends exactly what the first attempt would have.
+fn build(candidate: &Candidate<'_>, created_at: DateTime<Utc>) -> NewAlert {
     let (rule, facts) = (candidate.rule, candidate.facts);
     let id = Uuid::now_v7();
-    let created_at = Utc::now();
-    let metadata = metadata(candidate);
-    let new_alert = NewAlert {
-        id,
-        event_id: facts.event_id,
-        rule_id: rule.id,
-        severity: rule.severity,
-        created_at,
-        channels: rule.channels_json.clone(),
-        dedup_key: candidate.dedup_key.clone(),
-        metadata: metadata.clone(),
-    };
     let payload = AlertPayload {
         alert_id: id,
         rule: RuleRef {
@@ -167,17 +133,23 @@ fn build(candidate: &Candidate<'_>) -> (NewAlert, DeliveryJob) {
         dedup_key: candidate.dedup_key.clone(),
         created_at,
     };
-    let job = DeliveryJob {
-        payload,
-        channels: rule.channels.clone(),
-        metadata,
-    };
-    (new_alert, job)
+    NewAlert {
+        id,
+        event_id: facts.event_id,
+        rule_id: rule.id,
+        severity: rule.severity,
+        created_at,
+        channels: rule.channels_json.clone(),
+        dedup_key: candidate.dedup_key.clone(),
+        metadata: metadata(candidate, &payload),
+        deliver: !rule.channels.is_empty(),
+    }
 }
 
-/// `alerts.metadata` at insert: the rule's name and the facts that matched it.
-fn metadata(candidate: &Candidate<'_>) -> Value {
-    let (rule, facts, matched) = (candidate.rule, candidate.facts, candidate.matched);
+/// `alerts.metadata` at insert: the rule's name, the facts that matched it, and the
+/// payload to deliver.
+fn metadata(candidate: &Candidate<'_>, payload: &AlertPayload) -> Value {
+    let (rule, facts, matched) = (candidate.rule, candidate.facts, &candidate.matched);
     json!({
         "rule_name": rule.name,
         "summary": candidate.summary,
@@ -191,5 +163,6 @@ fn metadata(candidate: &Candidate<'_>) -> Value {
             "zone_id": matched.zone_id,
             "occurred_at": facts.occurred_at,
         },
+        "payload": payload,
     })
 }

@@ -21,6 +21,17 @@ pub struct AlertSettings {
     pub delivery_timeout_ms: u64,
     /// How long loaded rules are reused before they are read again (0: every event).
     pub rules_cache_secs: u64,
+    /// Delivery attempts (each with its own `webhook_retries`) before an alert that
+    /// still cannot be delivered is marked failed.
+    pub max_delivery_attempts: u32,
+    /// Wait before the second delivery attempt; it doubles for each later one ...
+    pub redelivery_base_ms: u64,
+    /// ... up to this.
+    pub redelivery_max_ms: u64,
+    /// How often the delivery outbox is swept for alerts due (after a crash, or a retry).
+    pub outbox_poll_ms: u64,
+    /// Alerts delivered at once by one worker.
+    pub delivery_concurrency: usize,
 }
 
 impl Default for AlertSettings {
@@ -32,6 +43,11 @@ impl Default for AlertSettings {
             retry_base_ms: 500,
             delivery_timeout_ms: 30_000,
             rules_cache_secs: 5,
+            max_delivery_attempts: 12,
+            redelivery_base_ms: 5_000,
+            redelivery_max_ms: 300_000,
+            outbox_poll_ms: 2_000,
+            delivery_concurrency: 16,
         }
     }
 }
@@ -46,6 +62,14 @@ impl AlertSettings {
             ("webhook_timeout_ms", self.webhook_timeout_ms),
             ("retry_base_ms", self.retry_base_ms),
             ("delivery_timeout_ms", self.delivery_timeout_ms),
+            (
+                "max_delivery_attempts",
+                u64::from(self.max_delivery_attempts),
+            ),
+            ("redelivery_base_ms", self.redelivery_base_ms),
+            ("redelivery_max_ms", self.redelivery_max_ms),
+            ("outbox_poll_ms", self.outbox_poll_ms),
+            ("delivery_concurrency", self.delivery_concurrency as u64),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -83,6 +107,24 @@ impl AlertSettings {
 
     pub(crate) fn rules_cache(&self) -> Duration {
         Duration::from_secs(self.rules_cache_secs)
+    }
+
+    /// The wait between delivery attempts of one alert.
+    pub(crate) fn redelivery(&self) -> hsi_core::retry::Backoff {
+        hsi_core::retry::Backoff::new(
+            Duration::from_millis(self.redelivery_base_ms),
+            Duration::from_millis(self.redelivery_max_ms),
+        )
+    }
+
+    /// How long a delivery attempt holds its alert: the whole attempt, with room to
+    /// record its outcome.
+    pub(crate) fn delivery_lease(&self) -> Duration {
+        self.delivery_timeout() + Duration::from_secs(30)
+    }
+
+    pub(crate) fn outbox_poll(&self) -> Duration {
+        Duration::from_millis(self.outbox_poll_ms)
     }
 }
 

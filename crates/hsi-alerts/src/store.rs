@@ -1,4 +1,5 @@
-//! The engine's reads and writes in PostgreSQL: rules in, alerts out.
+//! The engine's reads and writes in PostgreSQL: rules in, alerts out, and the delivery
+//! outbox on the alert rows.
 
 use crate::error::AlertError;
 use crate::template::fnv1a;
@@ -7,9 +8,10 @@ use hsi_db::entities::enums::AlertStatus;
 use hsi_db::entities::{alert_rules, alerts};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Statement,
+    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Statement,
 };
 use serde_json::Value;
+use std::time::Duration;
 use uuid::Uuid;
 
 /// Every enabled rule, in a stable order (name, then id).
@@ -25,24 +27,41 @@ pub(crate) async fn load_enabled_rules(
         .map_err(AlertError::db("loading alert rules"))
 }
 
-/// Serialises everyone deciding about the same (event, rule) until the transaction
-/// ends, so that "is there an alert already? if not, insert one" cannot race between
-/// replicas (`alerts` has no unique key on the pair).
-pub(crate) async fn lock_event_rule(
-    txn: &impl ConnectionTrait,
-    event_id: i32,
-    rule_id: Uuid,
-) -> Result<(), AlertError> {
-    let key = fnv1a(format!("hsi-alert:{event_id}:{rule_id}").as_bytes());
+/// The advisory lock key of an (event, rule) pair.
+pub(crate) fn event_rule_key(event_id: i32, rule_id: Uuid) -> i64 {
+    lock_key(&format!("hsi-alert:{event_id}:{rule_id}"))
+}
+
+/// The advisory lock key of a dedup key's cooldown.
+pub(crate) fn dedup_lock_key(dedup_key: &str) -> i64 {
+    lock_key(&format!("hsi-alert-cooldown:{dedup_key}"))
+}
+
+fn lock_key(text: &str) -> i64 {
     // Reinterpreting the hash's bits as a signed key is the point, not an overflow.
-    let key = i64::from_ne_bytes(key.to_ne_bytes());
-    txn.query_one(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)::text",
-        [key.into()],
-    ))
-    .await
-    .map_err(AlertError::db("locking the event and rule"))?;
+    i64::from_ne_bytes(fnv1a(text.as_bytes()).to_ne_bytes())
+}
+
+/// Takes transaction-scoped advisory locks on `keys`, in ascending order so that two
+/// transactions locking overlapping sets can never deadlock. They serialise everyone
+/// deciding about the same (event, rule) or the same dedup key until the transaction
+/// ends, so "is there an alert already? is the key cooling down? if not, insert" cannot
+/// race between replicas.
+pub(crate) async fn lock_keys(
+    txn: &impl ConnectionTrait,
+    mut keys: Vec<i64>,
+) -> Result<(), AlertError> {
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        txn.query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)::text",
+            [key.into()],
+        ))
+        .await
+        .map_err(AlertError::db("locking an alert decision"))?;
+    }
     Ok(())
 }
 
@@ -72,13 +91,20 @@ pub(crate) struct NewAlert {
     pub channels: Option<Value>,
     pub dedup_key: String,
     pub metadata: Value,
+    /// Whether anything is to be delivered (the rule has channels).
+    pub deliver: bool,
 }
 
-/// Inserts a pending alert.
+/// Inserts a pending alert; with channels, it is due for delivery at once.
 pub(crate) async fn insert_alert(
     txn: &impl ConnectionTrait,
     alert: NewAlert,
 ) -> Result<(), AlertError> {
+    let (state, due) = if alert.deliver {
+        ("pending", Some(alert.created_at))
+    } else {
+        ("none", None)
+    };
     let row = alerts::ActiveModel {
         id: Set(alert.id),
         event_id: Set(alert.event_id),
@@ -92,6 +118,10 @@ pub(crate) async fn insert_alert(
         dedup_key: Set(alert.dedup_key),
         metadata: Set(Some(alert.metadata)),
         version_id: Set(1),
+        delivery_state: Set(state.to_owned()),
+        delivery_attempts: Set(0),
+        next_attempt_at: Set(due),
+        last_error: Set(None),
     };
     row.insert(txn)
         .await
@@ -99,26 +129,114 @@ pub(crate) async fn insert_alert(
     Ok(())
 }
 
-/// Stores the delivery results; marks the alert delivered when `delivered_at` is set,
-/// unless an operator has already moved it on (acknowledged or dismissed it).
-pub(crate) async fn record_delivery(
+/// An alert taken for delivery: its lease runs until `lease`, which also fences the
+/// write of the outcome (a delivery that outlived its lease writes nothing).
+#[derive(Debug, Clone)]
+pub(crate) struct Claimed {
+    pub id: Uuid,
+    pub channels: Option<Value>,
+    pub metadata: Value,
+    /// Delivery attempts before this one.
+    pub attempts: i32,
+    pub lease: DateTime<Utc>,
+}
+
+/// Takes up to `limit` alerts due for delivery (or only those of `ids`), oldest due
+/// first, leasing each for `lease`. Rows another replica is taking at the same moment
+/// are skipped, not waited for.
+pub(crate) async fn claim_due(
     db: &DatabaseConnection,
-    alert_id: Uuid,
-    metadata: Value,
-    delivered_at: Option<DateTime<Utc>>,
-) -> Result<(), AlertError> {
-    let sql = "UPDATE alerts SET metadata = $1, \
-               delivered_at = COALESCE($2, delivered_at), \
-               status = CASE WHEN $2 IS NOT NULL AND status = 'pending' \
+    ids: Option<&[Uuid]>,
+    limit: u64,
+    lease: Duration,
+) -> Result<Vec<Claimed>, AlertError> {
+    let only = if ids.is_some() {
+        "AND id = ANY($3)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE alerts SET next_attempt_at = now() + make_interval(secs => $1) \
+         WHERE id IN (SELECT id FROM alerts \
+                      WHERE delivery_state IN ('pending', 'retrying') AND next_attempt_at <= now() {only} \
+                      ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, channels, metadata, delivery_attempts, next_attempt_at"
+    );
+    let mut values: Vec<sea_orm::Value> = vec![
+        lease.as_secs_f64().into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    ];
+    if let Some(ids) = ids {
+        values.push(ids.to_vec().into());
+    }
+    let rows = db
+        .query_all(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await
+        .map_err(AlertError::db("claiming alerts for delivery"))?;
+    rows.iter()
+        .map(claimed_from_row)
+        .collect::<Result<_, _>>()
+        .map_err(AlertError::db("reading claimed alerts"))
+}
+
+fn claimed_from_row(row: &QueryResult) -> Result<Claimed, sea_orm::DbErr> {
+    Ok(Claimed {
+        id: row.try_get("", "id")?,
+        channels: row.try_get("", "channels")?,
+        metadata: row
+            .try_get::<Option<Value>>("", "metadata")?
+            .unwrap_or(Value::Null),
+        attempts: row.try_get("", "delivery_attempts")?,
+        lease: row.try_get("", "next_attempt_at")?,
+    })
+}
+
+/// What a delivery attempt leaves on the alert.
+#[derive(Debug, Clone)]
+pub(crate) struct AttemptRecord {
+    pub metadata: Value,
+    /// `delivered`, `retrying` or `failed`.
+    pub state: &'static str,
+    /// When to try again (`retrying` only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Stores the outcome of an attempt if the lease is still ours; marks the alert
+/// delivered when it was, unless an operator already moved it on (acknowledged or
+/// dismissed it). Returns false when the lease had passed to someone else.
+pub(crate) async fn record_attempt(
+    db: &DatabaseConnection,
+    claimed: &Claimed,
+    record: AttemptRecord,
+) -> Result<bool, AlertError> {
+    let sql = "UPDATE alerts SET metadata = $1, delivery_state = $2, next_attempt_at = $3, \
+               last_error = $4, delivery_attempts = delivery_attempts + 1, \
+               delivered_at = COALESCE($5, delivered_at), \
+               status = CASE WHEN $5 IS NOT NULL AND status = 'pending' \
                              THEN 'delivered'::alert_status ELSE status END, \
                version_id = version_id + 1 \
-               WHERE id = $3";
-    db.execute(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        [metadata.into(), delivered_at.into(), alert_id.into()],
-    ))
-    .await
-    .map_err(AlertError::db("recording an alert delivery"))?;
-    Ok(())
+               WHERE id = $6 AND next_attempt_at = $7";
+    let result = db
+        .execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [
+                record.metadata.into(),
+                record.state.into(),
+                record.next_attempt_at.into(),
+                record.last_error.into(),
+                record.delivered_at.into(),
+                claimed.id.into(),
+                claimed.lease.into(),
+            ],
+        ))
+        .await
+        .map_err(AlertError::db("recording an alert delivery"))?;
+    Ok(result.rows_affected() == 1)
 }

@@ -16,10 +16,10 @@ pub(crate) struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Back-off before retry `n` (1-based): base, 2 x base, 4 x base, ...
+    /// Back-off before retry `n` (1-based): base, 2 x base, 4 x base, ... (at most a
+    /// minute; the outbox spaces out longer outages).
     fn backoff(&self, retry: u32) -> Duration {
-        let factor = 1u32 << retry.saturating_sub(1).min(16);
-        self.base_backoff.saturating_mul(factor)
+        hsi_core::retry::Backoff::new(self.base_backoff, Duration::from_secs(60)).delay_for(retry)
     }
 }
 
@@ -38,11 +38,17 @@ enum Attempt {
     },
 }
 
-/// Sends `payload` to `target`, with retries and exponential back-off.
+/// The header that lets a receiver drop repeats: the same value for every attempt to
+/// deliver one alert to one channel.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// Sends `payload` to `target`, with retries and exponential back-off; every request
+/// carries `idempotency_key`.
 pub(crate) async fn send(
     client: &Client,
     target: &WebhookTarget,
     payload: &AlertPayload,
+    idempotency_key: &str,
     policy: RetryPolicy,
 ) -> ChannelResult {
     let mut result = ChannelResult::new("webhook", target.display_target());
@@ -55,7 +61,8 @@ pub(crate) async fn send(
     let timeout = target.timeout.unwrap_or(policy.attempt_timeout);
     loop {
         result.attempts += 1;
-        let (status, error, retry) = match attempt(client, target, payload, timeout).await {
+        let sent = attempt(client, target, payload, idempotency_key, timeout).await;
+        let (status, error, retry) = match sent {
             Attempt::Delivered(status) => {
                 result.ok = true;
                 result.http_status = Some(status.as_u16());
@@ -67,6 +74,7 @@ pub(crate) async fn send(
         };
         result.http_status = status.map(|s| s.as_u16());
         result.error = Some(error);
+        result.retryable = retry;
         if !retry || result.attempts > policy.retries {
             return result;
         }
@@ -86,11 +94,13 @@ async fn attempt(
     client: &Client,
     target: &WebhookTarget,
     payload: &AlertPayload,
+    idempotency_key: &str,
     timeout: Duration,
 ) -> Attempt {
     let sent = client
         .post(target.url.clone())
         .headers(target.headers.clone())
+        .header(IDEMPOTENCY_HEADER, idempotency_key)
         .json(payload)
         .timeout(timeout)
         .send()
@@ -167,6 +177,6 @@ mod tests {
             .map(|n| policy.backoff(n).as_millis() as u64)
             .collect();
         assert_eq!(waits, [500, 1000, 2000, 4000]);
-        assert!(policy.backoff(u32::MAX) >= policy.backoff(16));
+        assert_eq!(policy.backoff(u32::MAX), Duration::from_secs(60));
     }
 }

@@ -138,8 +138,6 @@ async fn second_event_within_the_cooldown_is_suppressed() {
     assert_eq!(a.len(), 2);
     assert_eq!(b.len(), 1, "only the rule without cooldown fires again");
     assert_eq!(b[0].rule_name, "uncooled");
-    let key = format!("{}alert:cooldown:{CAMERA}:{}", h.redis.prefix, a[0].rule_id);
-    assert!(h.redis.keys().contains(&key), "{:?}", h.redis.keys());
 
     // Once the cooldown has run out the rule fires again.
     tokio::time::sleep(Duration::from_millis(1_100)).await;

@@ -8,12 +8,14 @@ pub mod baseline;
 pub mod camera_id;
 pub mod enums;
 pub mod metrics_export;
+pub mod retry;
 pub mod service;
 pub mod service_main;
 pub mod settings;
 pub mod severity;
 pub mod shutdown;
 pub mod telemetry;
+pub mod video_probe;
 
 pub use camera_id::normalize_camera_id;
 pub use service::Service;

@@ -50,6 +50,18 @@ where
     E: std::fmt::Display,
 {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    run_service_with_args(service, &args, run)
+}
+
+/// [`run_service`] with the arguments given rather than the process's (a binary that
+/// runs a service as one of its subcommands).
+pub fn run_service_with_args<S, F, Fut, E>(service: Service, args: &[String], run: F) -> ExitCode
+where
+    S: ServiceSettings,
+    F: FnOnce(S, CancellationToken) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
     let mut loader = SettingsLoader::new().file_from_env();
     let mut print_only = false;
     let mut rest = args.iter();

@@ -255,6 +255,33 @@ where
     })
 }
 
+/// Checks an internal gRPC server's `listen` and `token` under `section`: bound to
+/// anything but loopback, it must require a token, and a token must be long enough not
+/// to be guessed.
+pub fn validate_internal_grpc(
+    section: &str,
+    listen: Option<std::net::SocketAddr>,
+    token: &Secret,
+) -> Result<(), SettingsError> {
+    const MIN_TOKEN_CHARS: usize = 16;
+    if !token.is_empty() && token.expose().chars().count() < MIN_TOKEN_CHARS {
+        return Err(SettingsError::invalid(
+            format!("{section}.token"),
+            format!("must be at least {MIN_TOKEN_CHARS} characters"),
+        ));
+    }
+    match listen {
+        Some(addr) if !addr.ip().is_loopback() && token.is_empty() => Err(SettingsError::invalid(
+            format!("{section}.token"),
+            format!(
+                "is required because {section}.listen ({addr}) is reachable beyond this host; \
+                 set a shared token, or listen on 127.0.0.1"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Connection to PostgreSQL; each service connects as its own role.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -264,6 +291,12 @@ pub struct DatabaseSettings {
     pub min_connections: u32,
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
+    /// Longest one statement may run before PostgreSQL cancels it, so a hung query
+    /// cannot pin a message and a connection for good (0 turns the limit off).
+    pub statement_timeout_ms: u64,
+    /// Longest a transaction may sit idle holding its locks before PostgreSQL ends the
+    /// session (a process frozen mid-transaction); 0 turns the limit off.
+    pub idle_in_transaction_timeout_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -274,6 +307,8 @@ impl Default for DatabaseSettings {
             min_connections: 1,
             connect_timeout_secs: 5,
             acquire_timeout_secs: 10,
+            statement_timeout_ms: 30_000,
+            idle_in_transaction_timeout_ms: 60_000,
         }
     }
 }

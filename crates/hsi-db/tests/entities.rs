@@ -54,6 +54,9 @@ INSERT INTO threat_detections (detection_id, threat_type, confidence, severity, 
 INSERT INTO demographics_results (detection_id, age_range, age_confidence, gender, gender_confidence) VALUES (1, '21-30', 0.5, 'unknown', 0.4);
 INSERT INTO reid_embeddings (detection_id, embedding, embedding_hash) VALUES (1, '[0.3, 0.4]', repeat('d', 64));
 INSERT INTO action_results (detection_id, action, confidence, all_scores) VALUES (1, 'walking', 0.7, '{"walking": 0.7}');
+INSERT INTO media_files (camera_id, path, path_bytes, size_bytes, modified_at, sha256, media_kind, file_type, state, message_id, enqueued_at, stream_entry, enqueue_count)
+    VALUES ('front_door', '/cams/Front Door/a.mp4', '\x2f63616d73', 2048, now(), repeat('e', 64), 'video', 'mp4', 'accepted', 'msg-1', now(), '1-0', 1);
+INSERT INTO processed_files (message_id, media_file_id, outcome, detection_count, frame_count) VALUES ('msg-1', 1, 'detected', 1, 3);
 "#;
 
 async fn assert_one<E: EntityTrait>(db: &TestDatabase) {
@@ -111,4 +114,6 @@ async fn every_entity_decodes_a_row_of_its_table() {
     assert_one::<DemographicsResults>(&db).await;
     assert_one::<ReidEmbeddings>(&db).await;
     assert_one::<ActionResults>(&db).await;
+    assert_one::<MediaFiles>(&db).await;
+    assert_one::<ProcessedFiles>(&db).await;
 }

@@ -1,4 +1,7 @@
-//! Generated protobuf types and gRPC stubs of `proto/hsi/v1`.
+//! Generated protobuf types and gRPC stubs of `proto/hsi/v1`, and the shared-token check
+//! of the internal gRPC APIs.
+
+pub mod auth;
 
 /// Version 1 of HSI's messages and services.
 pub mod v1 {

@@ -317,13 +317,37 @@ impl<M: QueueMessage> Consumer<M> {
                 .await
                 .map(|()| FailOutcome::DeadLettered);
         }
-        let shift = delivery_count.saturating_sub(1).min(20);
-        let delay = self
+        let delay = self.settings.retry_backoff().delay_for(delivery_count);
+        self.retry_later(id, delay, error, delivery_count).await
+    }
+
+    /// Puts a message back for later without counting this delivery against the
+    /// delivery limit: the handler could not finish because a stream it writes to is
+    /// full, which says nothing about the message itself.
+    pub async fn postpone_id(
+        &self,
+        id: &str,
+        delivery_count: u32,
+        delay: Duration,
+        reason: &str,
+    ) -> Result<FailOutcome, QueueError> {
+        let delay = delay.min(self.settings.visibility_timeout());
+        self.retry_later(id, delay, reason, delivery_count.saturating_sub(1))
+            .await
+    }
+
+    async fn retry_later(
+        &self,
+        id: &str,
+        delay: Duration,
+        error: &str,
+        keep_count: u32,
+    ) -> Result<FailOutcome, QueueError> {
+        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        let idle = self
             .settings
-            .retry_base_ms
-            .saturating_mul(1 << shift)
-            .min(self.settings.visibility_timeout_ms);
-        let idle = self.settings.visibility_timeout_ms - delay;
+            .visibility_timeout_ms
+            .saturating_sub(delay_ms.min(self.settings.visibility_timeout_ms));
         let mut conn = self.pool.get().await?;
         let owned: i64 = RETRY_LATER
             .key(&self.keys.stream)
@@ -333,10 +357,11 @@ impl<M: QueueMessage> Consumer<M> {
             .arg(id)
             .arg(idle)
             .arg(error)
+            .arg(keep_count)
             .invoke_async(&mut *conn)
             .await?;
         Ok(if owned == 1 {
-            FailOutcome::RetryIn(Duration::from_millis(delay))
+            FailOutcome::RetryIn(delay)
         } else {
             FailOutcome::NotOwned
         })

@@ -1,12 +1,15 @@
 //! Typed queues of protobuf messages on Redis Streams.
 //!
-//! - [`Producer`] adds messages and refuses with [`QueueError::Backpressure`] when the
-//!   stream already holds its maximum of unfinished messages.
+//! - [`Producer`] adds messages. A work stream refuses with [`QueueError::Backpressure`]
+//!   when it already holds its maximum of unfinished messages; an announce stream
+//!   ([`StreamKind::Announce`]) is trimmed by length and age instead and never refuses.
 //! - [`Consumer`] reads through a consumer group (`XREADGROUP`), reclaims messages a
 //!   dead consumer left pending past the visibility timeout (`XAUTOCLAIM`), keeps the
 //!   leases of messages it is still working on, retries failures with back-off, and
 //!   moves a message that failed too often to the dead-letter stream with its error.
 //! - [`consume`] runs a handler over a consumer until shutdown, draining in-flight work
+//!   within a deadline, cutting short a handler that runs past its deadline, pausing
+//!   while downstream streams are full (without counting that against the message),
 //!   and riding out Redis outages with back-off.
 //!
 //! Acknowledged entries are deleted from the stream, so a stream's length is the work
@@ -30,7 +33,7 @@ mod worker;
 pub use consumer::{Consumer, Delivery, FailOutcome};
 pub use error::QueueError;
 pub use keys::StreamKeys;
-pub use message::QueueMessage;
+pub use message::{QueueMessage, StreamKind};
 pub use producer::Producer;
 pub use settings::QueueSettings;
 pub use stats::{queue_stats, DeadLetter, QueueStats};

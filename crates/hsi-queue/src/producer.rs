@@ -1,8 +1,8 @@
 //! Adding messages to a stream, refusing when it is full.
 
 use crate::keys::StreamKeys;
-use crate::message::QueueMessage;
-use crate::scripts::ADD_IF_ROOM;
+use crate::message::{QueueMessage, StreamKind};
+use crate::scripts::{ADD_IF_ROOM, ADD_TRIMMED};
 use crate::{trace, QueueError, QueueSettings, RedisPool};
 use std::marker::PhantomData;
 
@@ -12,6 +12,8 @@ pub struct Producer<M> {
     pool: RedisPool,
     keys: StreamKeys,
     max_length: u64,
+    /// Announce streams only: how long entries are kept (0: by length only).
+    max_age_ms: u64,
     producer: String,
     _message: PhantomData<fn(M)>,
 }
@@ -22,6 +24,7 @@ impl<M> Clone for Producer<M> {
             pool: self.pool.clone(),
             keys: self.keys.clone(),
             max_length: self.max_length,
+            max_age_ms: self.max_age_ms,
             producer: self.producer.clone(),
             _message: PhantomData,
         }
@@ -31,10 +34,18 @@ impl<M> Clone for Producer<M> {
 impl<M: QueueMessage> Producer<M> {
     /// A producer named `producer` (the service) for keys under `prefix`.
     pub fn new(pool: RedisPool, prefix: &str, settings: &QueueSettings, producer: &str) -> Self {
+        let (max_length, max_age_ms) = match M::KIND {
+            StreamKind::Work => (settings.max_stream_length, 0),
+            StreamKind::Announce => (
+                settings.announce_max_length,
+                settings.announce_max_age_secs.saturating_mul(1000),
+            ),
+        };
         Self {
             pool,
             keys: StreamKeys::new(prefix, M::STREAM),
-            max_length: settings.max_stream_length,
+            max_length,
+            max_age_ms,
             producer: producer.to_owned(),
             _message: PhantomData,
         }
@@ -60,6 +71,23 @@ impl<M: QueueMessage> Producer<M> {
 
         let payload = message.encode_to_vec();
         let mut conn = self.pool.get().await?;
+        if M::KIND == StreamKind::Announce {
+            let oldest_kept = match self.max_age_ms {
+                0 => "0".to_owned(),
+                age => format!("{}-0", now_ms().saturating_sub(age as i64).max(1)),
+            };
+            let id: String = ADD_TRIMMED
+                .key(&self.keys.stream)
+                .arg(self.max_length)
+                .arg(oldest_kept)
+                .arg("payload")
+                .arg(payload)
+                .arg("type")
+                .arg(M::STREAM)
+                .invoke_async(&mut *conn)
+                .await?;
+            return Ok(id);
+        }
         let reply: Vec<String> = ADD_IF_ROOM
             .key(&self.keys.stream)
             .arg(self.max_length)
@@ -80,6 +108,30 @@ impl<M: QueueMessage> Producer<M> {
                 "unexpected reply from add script: {other:?}"
             ))),
         }
+    }
+
+    /// For each stream entry id, whether the entry is still on the stream (waiting, or
+    /// delivered and not yet acknowledged). An entry that is gone was finished, moved to
+    /// the dead letters, or lost with Redis: the caller's records tell which.
+    pub async fn still_queued(&self, entry_ids: &[String]) -> Result<Vec<bool>, QueueError> {
+        if entry_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.get().await?;
+        let mut pipe = redis::pipe();
+        for id in entry_ids {
+            pipe.cmd("XRANGE")
+                .arg(&self.keys.stream)
+                .arg(id)
+                .arg(id)
+                .arg("COUNT")
+                .arg(1);
+        }
+        let found: Vec<redis::streams::StreamRangeReply> = pipe.query_async(&mut *conn).await?;
+        Ok(found
+            .into_iter()
+            .map(|reply| !reply.ids.is_empty())
+            .collect())
     }
 }
 

@@ -17,6 +17,21 @@ pub(crate) static ADD_IF_ROOM: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
+/// Adds an entry to an announce stream, trimming it by length and then by age; never
+/// refuses. KEYS: stream. ARGV: max length, oldest id to keep ("0" keeps any age), then
+/// field/value pairs. Returns the new entry's id.
+pub(crate) static ADD_TRIMMED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
+        if ARGV[2] ~= '0' then
+            redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[2])
+        end
+        return id
+        ",
+    )
+});
+
 /// Acknowledges entries and deletes them, with any error notes they had.
 /// KEYS: stream, errors. ARGV: group, then ids. Returns how many were pending.
 pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
@@ -50,9 +65,11 @@ pub(crate) static EXTEND: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// Records a failure and makes the entry reclaimable after the retry delay, keeping its
-/// delivery count. KEYS: stream, errors. ARGV: group, consumer, id, idle ms to set, error.
-/// Returns 1 if this consumer still owned the entry.
+/// Records a failure and makes the entry reclaimable after the retry delay. KEYS:
+/// stream, errors. ARGV: group, consumer, id, idle ms to set, error, and the delivery
+/// count to keep (the current one for a failure; one less for a delivery that did not
+/// count, such as one put back because the next stream was full). Returns 1 if this
+/// consumer still owned the entry.
 pub(crate) static RETRY_LATER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -61,7 +78,8 @@ pub(crate) static RETRY_LATER: LazyLock<Script> = LazyLock::new(|| {
             return 0
         end
         redis.call('HSET', KEYS[2], ARGV[3], ARGV[5])
-        redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
+        redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4],
+            'RETRYCOUNT', ARGV[6], 'JUSTID')
         return 1
         ",
     )

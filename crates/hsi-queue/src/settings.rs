@@ -19,6 +19,16 @@ pub struct QueueSettings {
     pub retry_base_ms: u64,
     /// Dead letters kept per stream (oldest trimmed first).
     pub max_dead_letters: u64,
+    /// Entries an announce stream (events) keeps, about; older ones are trimmed.
+    pub announce_max_length: u64,
+    /// Announce-stream entries older than this are trimmed (0: by length only).
+    pub announce_max_age_secs: u64,
+    /// A handler still busy after this long is cut short and its message retried, so
+    /// one hung dependency cannot pin a message and a slot for good.
+    pub max_processing_ms: u64,
+    /// At shutdown, how long in-flight messages may take to finish; what is still
+    /// running then is left pending and is redelivered to another consumer.
+    pub drain_timeout_ms: u64,
 }
 
 impl Default for QueueSettings {
@@ -30,6 +40,10 @@ impl Default for QueueSettings {
             block_ms: 2_000,
             retry_base_ms: 1_000,
             max_dead_letters: 100_000,
+            announce_max_length: 10_000,
+            announce_max_age_secs: 24 * 3600,
+            max_processing_ms: 600_000,
+            drain_timeout_ms: 25_000,
         }
     }
 }
@@ -37,6 +51,22 @@ impl Default for QueueSettings {
 impl QueueSettings {
     pub fn visibility_timeout(&self) -> Duration {
         Duration::from_millis(self.visibility_timeout_ms)
+    }
+
+    pub fn max_processing(&self) -> Duration {
+        Duration::from_millis(self.max_processing_ms)
+    }
+
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_millis(self.drain_timeout_ms)
+    }
+
+    /// The redelivery back-off: `retry_base_ms` doubling, at most the visibility timeout.
+    pub fn retry_backoff(&self) -> hsi_core::retry::Backoff {
+        hsi_core::retry::Backoff::new(
+            Duration::from_millis(self.retry_base_ms),
+            self.visibility_timeout(),
+        )
     }
 
     /// Checks the keys under `section`.
@@ -62,6 +92,17 @@ impl QueueSettings {
                     self.visibility_timeout_ms
                 ),
             ));
+        }
+        for (key, value) in [
+            ("announce_max_length", self.announce_max_length),
+            ("max_processing_ms", self.max_processing_ms),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::invalid(
+                    format!("{section}.{key}"),
+                    "must be at least 1",
+                ));
+            }
         }
         if self.block_ms == 0 || self.block_ms > self.visibility_timeout_ms {
             return Err(SettingsError::invalid(

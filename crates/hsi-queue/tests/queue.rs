@@ -24,6 +24,7 @@ fn fast_settings() -> QueueSettings {
         block_ms: 100,
         retry_base_ms: 10,
         max_dead_letters: 1_000,
+        ..QueueSettings::default()
     }
 }
 

@@ -119,10 +119,15 @@ impl TestDatabase {
         Self { name, url, conn }
     }
 
-    /// URL that logs in as a service's own role.
+    /// URL that logs in as a service's own role, with that role's secret.
     pub fn url_for(&self, service: Service) -> String {
-        let password = std::env::var("HSI_DB_PASSWORD").unwrap_or_else(|_| "hsi".to_owned());
-        with_user(&self.url, service.database_role(), &password)
+        let role = service.database_role();
+        with_user(&self.url, role, &role_secret(role))
+    }
+
+    /// URL that logs in as `role` with `password` (to prove a wrong secret is refused).
+    pub fn url_with_password(&self, role: &str, password: &str) -> String {
+        with_user(&self.url, role, password)
     }
 
     /// A connection as a service's own role, subject to that role's grants.
@@ -159,6 +164,26 @@ impl Drop for TestDatabase {
             eprintln!("warning: could not drop test database {}", self.name);
         }
     }
+}
+
+/// The secret of a service role: `HSI_DB_SECRET_<ROLE>` from the environment, else from
+/// the file scripts/bootstrap writes (`HSI_SECRETS`, default
+/// `~/.config/hsi/db-secrets.env`), else the owner's password (a machine set up by hand).
+pub fn role_secret(role: &str) -> String {
+    let var = format!("HSI_DB_SECRET_{}", role.to_ascii_uppercase());
+    if let Ok(secret) = std::env::var(&var) {
+        return secret;
+    }
+    let file = std::env::var("HSI_SECRETS").unwrap_or_else(|_| {
+        let home = std::env::var("HOME").unwrap_or_else(|_| "/root".to_owned());
+        format!("{home}/.config/hsi/db-secrets.env")
+    });
+    let from_file = std::fs::read_to_string(&file).ok().and_then(|text| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{var}=")).map(str::to_owned))
+    });
+    from_file
+        .unwrap_or_else(|| std::env::var("HSI_DB_PASSWORD").unwrap_or_else(|_| "hsi".to_owned()))
 }
 
 fn unique_name() -> String {

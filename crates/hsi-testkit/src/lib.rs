@@ -14,7 +14,7 @@ mod settings;
 mod test_redis;
 
 pub use assets::{cache_dir, centernet_model, photo};
-pub use database::{admin_url, with_database, TestDatabase};
+pub use database::{admin_url, role_secret, with_database, TestDatabase};
 pub use llm::{llm_base_url, DEFAULT_LLM_PORT};
 pub use settings::{assert_refused_naming_key, load_settings};
 pub use test_redis::{redis_url, RedisServer, TestRedis};

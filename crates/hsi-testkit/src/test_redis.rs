@@ -75,17 +75,33 @@ impl Drop for TestRedis {
 pub struct RedisServer {
     pub port: u16,
     child: Option<Child>,
+    /// Where an append-only file keeps the data across restarts; `None`: no persistence.
+    aof_dir: Option<std::path::PathBuf>,
 }
 
 impl RedisServer {
     /// Starts a server without persistence on a free port.
     pub fn start() -> Self {
+        Self::start_in(None)
+    }
+
+    /// Starts a server that keeps its data in an append-only file under `dir` (fsync
+    /// every write), so a restart, even after a kill, finds what was acknowledged.
+    pub fn start_persistent(dir: &std::path::Path) -> Self {
+        Self::start_in(Some(dir.to_path_buf()))
+    }
+
+    fn start_in(aof_dir: Option<std::path::PathBuf>) -> Self {
         crate::init_logging();
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let mut server = Self { port, child: None };
+        let mut server = Self {
+            port,
+            child: None,
+            aof_dir,
+        };
         server.restart();
         server
     }
@@ -102,9 +118,20 @@ impl RedisServer {
         }
     }
 
-    /// Starts the server again on the same port, empty.
+    /// Starts the server again on the same port: empty, or with its append-only file.
     pub fn restart(&mut self) {
         self.stop();
+        let persistence: Vec<String> = match &self.aof_dir {
+            Some(dir) => vec![
+                "--appendonly".into(),
+                "yes".into(),
+                "--appendfsync".into(),
+                "always".into(),
+                "--dir".into(),
+                dir.display().to_string(),
+            ],
+            None => vec!["--appendonly".into(), "no".into()],
+        };
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -113,22 +140,31 @@ impl RedisServer {
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
             ])
+            .args(&persistence)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server on PATH (scripts/bootstrap installs it)");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            // PING answers LOADING while an append-only file is being read back.
+            if self.ping() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("redis-server did not start on port {}", self.port);
+    }
+}
+
+impl RedisServer {
+    fn ping(&self) -> bool {
+        redis::Client::open(self.url())
+            .and_then(|client| client.get_connection_with_timeout(Duration::from_millis(200)))
+            .and_then(|mut conn| redis::cmd("PING").query::<String>(&mut conn))
+            .is_ok_and(|pong| pong == "PONG")
     }
 }
 

@@ -98,7 +98,10 @@ impl LlmClient {
         let started = Instant::now();
         let mut attempts = 0;
         let mut last = String::from("no attempt made");
-        let mut delay = Duration::from_millis(self.settings.retry_base_ms);
+        let mut backoff = hsi_core::retry::Backoff::new(
+            Duration::from_millis(self.settings.retry_base_ms),
+            Duration::from_secs(10),
+        );
         while attempts < self.settings.attempts {
             if let Some(remaining) = self.breaker.open_for() {
                 return Err(LlmFailure {
@@ -134,11 +137,11 @@ impl LlmClient {
                 }
                 Err(CallError::Transient(reason)) => {
                     self.breaker.failure();
+                    let delay = backoff.next_delay();
                     tracing::warn!(attempt = attempts, %reason, retry_in_ms = delay.as_millis() as u64, "llm call failed");
                     last = reason;
                     if attempts < self.settings.attempts {
                         tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(10));
                     }
                 }
                 Err(CallError::Refused(reason)) => {

@@ -223,7 +223,11 @@ async fn write_rows(
                 object_index: Set(object as i32),
                 ..Default::default()
             });
-    store::insert(db, &message_id, rows.collect())
+    let source = store::Source {
+        message_id: message_id.clone(),
+        media_file_id: None,
+    };
+    store::record_detected(db, &source, 1, rows.collect())
         .await
         .expect("bench rows written");
     t.elapsed()

@@ -14,7 +14,7 @@ use hsi_alerts::{AlertEngine, AlertSettings, DetectionFact, EventFacts};
 use hsi_core::Service;
 use hsi_db::entities::enums::AlertSeverity;
 use hsi_db::entities::{alert_rules, alerts};
-use hsi_testkit::{TestDatabase, TestRedis};
+use hsi_testkit::TestDatabase;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
     QueryFilter, Statement,
@@ -28,10 +28,9 @@ use uuid::Uuid;
 
 pub const CAMERA: &str = "front_door";
 
-/// A database with one camera, and a Redis prefix.
+/// A database with one camera.
 pub struct Harness {
     pub db: TestDatabase,
-    pub redis: TestRedis,
 }
 
 impl Harness {
@@ -43,18 +42,14 @@ impl Harness {
             ))
             .await
             .unwrap();
-        Self {
-            db,
-            redis: TestRedis::new(),
-        }
+        Self { db }
     }
 
     /// An engine as a replica of the analysis worker would build it: its own role, its
     /// own pools.
     pub async fn engine(&self, settings: AlertSettings) -> AlertEngine {
         let conn = self.db.connect_as(Service::AnalysisWorker).await;
-        let pool = hsi_queue::redis_pool(&self.redis.settings()).unwrap();
-        AlertEngine::new(conn, pool, self.redis.prefix.clone(), settings).unwrap()
+        AlertEngine::new(conn, settings).unwrap()
     }
 
     /// Inserts an event (as the analysis worker would have) and returns its id.
@@ -152,6 +147,10 @@ pub fn local_settings() -> AlertSettings {
         retry_base_ms: 20,
         delivery_timeout_ms: 5_000,
         rules_cache_secs: 0,
+        redelivery_base_ms: 100,
+        redelivery_max_ms: 1_000,
+        outbox_poll_ms: 100,
+        ..AlertSettings::default()
     }
 }
 
@@ -177,6 +176,15 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start(answer: impl Fn(usize) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_on(0, answer).await
+    }
+
+    /// A receiver on a given port (0: any free one), to bring one back where a down
+    /// receiver was.
+    pub async fn start_on(
+        port: u16,
+        answer: impl Fn(usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let state = Arc::new(ReceiverState {
             answer: Box::new(answer),
             requests: AtomicUsize::new(0),
@@ -185,7 +193,9 @@ impl Receiver {
         let app = Router::new()
             .route("/hook", post(receive))
             .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { addr, state }

@@ -217,3 +217,20 @@ fn url_masking_leaves_urls_without_password_alone() {
         "postgres://u:****@host/db?x=@"
     );
 }
+
+#[test]
+fn an_internal_grpc_server_beyond_loopback_needs_a_token() {
+    let anywhere: std::net::SocketAddr = "0.0.0.0:50061".parse().expect("addr");
+    let loopback: std::net::SocketAddr = "127.0.0.1:50061".parse().expect("addr");
+    let none = Secret::default();
+    let good = Secret::new("sixteen-chars-ok");
+    let err = validate_internal_grpc("grpc", Some(anywhere), &none).expect_err("open to all");
+    assert!(err.to_string().contains("grpc.token"), "{err}");
+    assert!(err.to_string().contains("0.0.0.0:50061"), "{err}");
+    validate_internal_grpc("grpc", Some(anywhere), &good).expect("guarded");
+    validate_internal_grpc("grpc", Some(loopback), &none).expect("loopback only");
+    validate_internal_grpc("grpc", None, &none).expect("off");
+    let short = validate_internal_grpc("grpc", Some(loopback), &Secret::new("short"))
+        .expect_err("guessable");
+    assert!(short.to_string().contains("at least 16"), "{short}");
+}

@@ -380,3 +380,25 @@ impl From<hsi_core::enums::RestoreJobStatus> for RestoreJobStatus {
         }
     }
 }
+
+/// What the file-watcher decided about a file (`media_file_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "media_file_state")]
+pub enum MediaFileState {
+    /// Enqueued for detection (the detection worker's `processed_files` says when done).
+    #[sea_orm(string_value = "accepted")]
+    #[serde(rename = "accepted")]
+    Accepted,
+    /// Not enqueued; `refusal_reason` says why.
+    #[sea_orm(string_value = "refused")]
+    #[serde(rename = "refused")]
+    Refused,
+    /// The same content was already accepted for this camera (`duplicate_of`).
+    #[sea_orm(string_value = "duplicate")]
+    #[serde(rename = "duplicate")]
+    Duplicate,
+    /// Enqueued too often without being processed; given up, with its reason.
+    #[sea_orm(string_value = "abandoned")]
+    #[serde(rename = "abandoned")]
+    Abandoned,
+}

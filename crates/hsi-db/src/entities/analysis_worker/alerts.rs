@@ -28,6 +28,13 @@ pub struct Model {
     #[sea_orm(column_type = "Json")]
     pub metadata: Option<Json>,
     pub version_id: i32,
+    /// The delivery outbox: `none` (no channels), `pending`, `retrying`, `delivered`, `failed`.
+    pub delivery_state: String,
+    pub delivery_attempts: i32,
+    /// When the next delivery attempt is due (also the lease of one in progress).
+    pub next_attempt_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
