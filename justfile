@@ -19,6 +19,10 @@ demo:
 bench *ARGS:
     scripts/bench {{ARGS}}
 
+# The chaos suite: faults injected while photos flow; one table per scenario.
+chaos *ARGS:
+    scripts/chaos {{ARGS}}
+
 # Apply the migrations to the local database (or: just migrate status).
 migrate *ARGS="up":
     bash -c 'source scripts/lib/common.sh && cargo run --quiet -p hsi-migrations -- {{ARGS}}'
