@@ -71,7 +71,7 @@ impl Aggregator {
         message: &DetectionsMessage,
         now_ms: i64,
     ) -> Result<Ingested, Error> {
-        let ingested = self.store.ingest(message, now_ms).await?;
+        let ingested = self.ingest(message, now_ms).await?;
         if ingested.added < message.detections.len() {
             tracing::info!(
                 camera = %message.camera_id,
@@ -79,6 +79,17 @@ impl Aggregator {
                 "detections already batched, skipping them"
             );
         }
+        Ok(ingested)
+    }
+
+    /// [`Aggregator::handle`] without the note about detections batched before: the
+    /// recovery sweep offers every unjudged detection, and most are still in a batch.
+    pub async fn ingest(
+        &self,
+        message: &DetectionsMessage,
+        now_ms: i64,
+    ) -> Result<Ingested, Error> {
+        let ingested = self.store.ingest(message, now_ms).await?;
         if let Err(err) = self.publish(&ingested.closed).await {
             tracing::warn!(error = %err, "publishing batches failed, they will be swept up later");
         }

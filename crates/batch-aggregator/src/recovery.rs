@@ -51,7 +51,7 @@ pub async fn sweep(
         report.unjudged += rows.len();
         let full_page = rows.len() as i64 >= PAGE;
         for message in messages(rows) {
-            let ingested = aggregator.handle(&message, now_ms).await?;
+            let ingested = aggregator.ingest(&message, now_ms).await?;
             report.rebatched += ingested.added;
             report.closed += ingested.closed.len();
         }

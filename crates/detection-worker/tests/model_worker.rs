@@ -120,6 +120,21 @@ impl World {
     }
 }
 
+/// A client of the worker's gRPC API, once it serves.
+async fn grpc_client(
+    url: &str,
+    worker: &tokio::task::JoinHandle<Result<(), hsi_detection_worker::Error>>,
+) -> hsi_proto::v1::detector_service_client::DetectorServiceClient<tonic::transport::Channel> {
+    use hsi_proto::v1::detector_service_client::DetectorServiceClient;
+    loop {
+        match DetectorServiceClient::connect(url.to_owned()).await {
+            Ok(client) => return client,
+            Err(_) if !worker.is_finished() => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(err) => panic!("worker ended before serving: {err}"),
+        }
+    }
+}
+
 async fn until<F, Fut>(what: &str, seconds: u64, mut check: F)
 where
     F: FnMut() -> Fut,
@@ -413,7 +428,6 @@ async fn a_file_that_had_nothing_in_it_is_recorded_as_processed() {
 
 #[tokio::test]
 async fn the_grpc_api_requires_its_token_and_refuses_oversized_pictures() {
-    use hsi_proto::v1::detector_service_client::DetectorServiceClient;
     use hsi_proto::v1::DetectRequest;
 
     let mut world = World::new().await;
@@ -426,13 +440,7 @@ async fn the_grpc_api_requires_its_token_and_refuses_oversized_pictures() {
     world.settings.grpc.max_image_pixels = 1_000_000;
     let (stop, worker) = world.start();
     let url = format!("http://127.0.0.1:{port}");
-    let mut client = loop {
-        match DetectorServiceClient::connect(url.clone()).await {
-            Ok(client) => break client,
-            Err(_) if !worker.is_finished() => tokio::time::sleep(Duration::from_millis(100)).await,
-            Err(err) => panic!("worker ended before serving: {err}"),
-        }
-    };
+    let mut client = grpc_client(&url, &worker).await;
     let photo_bytes = std::fs::read(photo("person.jpg")).expect("photo");
     let request = |image: Vec<u8>| DetectRequest {
         image,
@@ -485,7 +493,6 @@ async fn the_grpc_api_requires_its_token_and_refuses_oversized_pictures() {
 
 #[tokio::test]
 async fn the_grpc_api_detects_uploaded_bytes_and_reports_health_and_model() {
-    use hsi_proto::v1::detector_service_client::DetectorServiceClient;
     use hsi_proto::v1::{DetectRequest, GetModelInfoRequest};
     use tonic_health::pb::health_client::HealthClient;
     use tonic_health::pb::HealthCheckRequest;
@@ -499,13 +506,7 @@ async fn the_grpc_api_detects_uploaded_bytes_and_reports_health_and_model() {
     world.settings.grpc.max_image_bytes = 1024 * 1024;
     let (stop, worker) = world.start();
     let url = format!("http://127.0.0.1:{port}");
-    let mut client = loop {
-        match DetectorServiceClient::connect(url.clone()).await {
-            Ok(client) => break client,
-            Err(_) if !worker.is_finished() => tokio::time::sleep(Duration::from_millis(100)).await,
-            Err(err) => panic!("worker ended before serving: {err}"),
-        }
-    };
+    let mut client = grpc_client(&url, &worker).await;
 
     let bytes = std::fs::read(photo("person.jpg")).expect("photo");
     let response = client

@@ -8,7 +8,6 @@
 
 use crate::ledger::{self, AcceptedFile};
 use crate::pipeline::Pipeline;
-use hsi_core::retry::Backoff;
 use sea_orm::DbErr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,34 +40,21 @@ pub enum SweepError {
 
 /// Runs the sweep at once and then every `recovery_interval_secs` until `shutdown`.
 pub async fn run(pipeline: Arc<Pipeline>, shutdown: CancellationToken) {
-    let every = Duration::from_secs(pipeline.settings.recovery_interval_secs);
-    let mut failures = Backoff::new(Duration::from_secs(1), every);
-    loop {
-        let pause = match sweep(&pipeline).await {
-            Ok(report) => {
-                failures.reset();
-                if report.requeued + report.abandoned > 0 {
-                    tracing::info!(
-                        checked = report.checked,
-                        in_flight = report.in_flight,
-                        requeued = report.requeued,
-                        abandoned = report.abandoned,
-                        "recovery sweep re-enqueued unfinished files"
-                    );
-                }
-                every
-            }
-            Err(err) => {
-                let delay = failures.next_delay();
-                tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "recovery sweep failed");
-                delay
-            }
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(pause) => {}
+    let period = Duration::from_secs(pipeline.settings.recovery_interval_secs);
+    hsi_core::retry::every("recovery sweep", period, &shutdown, || async {
+        let report = sweep(&pipeline).await?;
+        if report.requeued + report.abandoned > 0 {
+            tracing::info!(
+                checked = report.checked,
+                in_flight = report.in_flight,
+                requeued = report.requeued,
+                abandoned = report.abandoned,
+                "recovery sweep re-enqueued unfinished files"
+            );
         }
-    }
+        Ok::<(), SweepError>(())
+    })
+    .await;
 }
 
 /// One pass over the unfinished files.

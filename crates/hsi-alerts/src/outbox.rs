@@ -9,9 +9,7 @@
 use crate::delivery::Deliverer;
 use crate::error::AlertError;
 use crate::store;
-use hsi_core::retry::Backoff;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -78,31 +76,27 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    /// Sweeps every `outbox_poll_ms` (or when woken) until `shutdown`.
+    /// Sweeps every `outbox_poll_ms`, and at once when woken, until `shutdown`.
     pub(crate) async fn run(&self, shutdown: CancellationToken) {
         let poll = self.deliverer.settings.outbox_poll();
-        let mut failures =
-            Backoff::new(Duration::from_millis(500), poll.max(Duration::from_secs(5)));
-        loop {
-            let pause = match self.deliver_due(None).await {
-                Ok(started) => {
-                    failures.reset();
-                    if started > 0 {
-                        tracing::debug!(started, "outbox sweep started deliveries");
-                    }
-                    poll
+        let woken = async {
+            loop {
+                self.wake.notified().await;
+                if let Err(err) = self.deliver_due(None).await {
+                    tracing::warn!(error = %err, "outbox sweep failed");
                 }
-                Err(err) => {
-                    let delay = failures.next_delay();
-                    tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "outbox sweep failed");
-                    delay
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(pause) => {}
-                () = self.wake.notified() => {}
             }
+        };
+        let periodic = hsi_core::retry::every("outbox sweep", poll, &shutdown, || async {
+            self.deliver_due(None).await.map(|started| {
+                if started > 0 {
+                    tracing::debug!(started, "outbox sweep started deliveries");
+                }
+            })
+        });
+        tokio::select! {
+            () = periodic => {}
+            () = woken => {}
         }
     }
 }

@@ -103,6 +103,40 @@ where
     }
 }
 
+/// Runs `pass` now and then every `every` until `shutdown`; after a failed pass the next
+/// one comes sooner and backs off (from a second, up to `every`) while it keeps failing.
+/// `what` names the pass in the log line of a failure. For sweeps that find and redo
+/// unfinished work.
+pub async fn every<E, F, Fut>(
+    what: &str,
+    every: Duration,
+    shutdown: &CancellationToken,
+    mut pass: F,
+) where
+    E: Display,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    let mut failures = Backoff::new(Duration::from_secs(1), every);
+    loop {
+        let pause = match pass().await {
+            Ok(()) => {
+                failures.reset();
+                every
+            }
+            Err(err) => {
+                let delay = failures.next_delay();
+                tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "{what} failed");
+                delay
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
 /// Runs `work` for at most `limit`; `None` when the deadline passed first (the work is
 /// dropped, which cancels whatever it was awaiting).
 pub async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> {
@@ -185,6 +219,31 @@ mod tests {
         )
         .await;
         assert!(matches!(abandoned, Retried::Abandoned));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_periodic_pass_backs_off_while_failing_and_stops_at_shutdown() {
+        let shutdown = CancellationToken::new();
+        let started = tokio::time::Instant::now();
+        let mut at = Vec::new();
+        let stop = shutdown.clone();
+        every("test pass", Duration::from_secs(10), &shutdown, || {
+            at.push(started.elapsed().as_secs());
+            let n = at.len();
+            if n == 6 {
+                stop.cancel();
+            }
+            async move {
+                if n <= 3 {
+                    Err("down")
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        // Three failures (1 s, 2 s, 4 s apart), then the normal period.
+        assert_eq!(at, [0, 1, 3, 7, 17, 27]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -3,18 +3,15 @@
 //! messages, a deadline per message, and a drain deadline at shutdown. Against the real
 //! Redis.
 
-use hsi_proto::v1::{EventMessage, FileMessage};
-use hsi_queue::{
-    consume, queue_stats, redis_pool, ConsumeOptions, Consumer, DeadLetter, HandlerError, Producer,
-    QueueSettings, RedisPool,
-};
-use hsi_testkit::TestRedis;
+mod common;
+
+use common::{eventually, Queue};
+use hsi_proto::v1::EventMessage;
+use hsi_queue::{consume, queue_stats, ConsumeOptions, HandlerError, Producer, QueueSettings};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-const GROUP: &str = "detection-worker";
 
 fn settings() -> QueueSettings {
     QueueSettings {
@@ -28,74 +25,6 @@ fn settings() -> QueueSettings {
         drain_timeout_ms: 500,
         ..QueueSettings::default()
     }
-}
-
-struct Queue {
-    redis: TestRedis,
-    pool: RedisPool,
-    settings: QueueSettings,
-}
-
-impl Queue {
-    fn new(settings: QueueSettings) -> Self {
-        let redis = TestRedis::new();
-        let pool = redis_pool(&redis.settings()).expect("pool");
-        Self {
-            redis,
-            pool,
-            settings,
-        }
-    }
-
-    fn consumer(&self) -> Arc<Consumer<FileMessage>> {
-        Arc::new(Consumer::new(
-            self.pool.clone(),
-            &self.redis.prefix,
-            GROUP,
-            "worker",
-            &self.settings,
-        ))
-    }
-
-    async fn publish(&self, count: usize) {
-        let producer: Producer<FileMessage> = Producer::new(
-            self.pool.clone(),
-            &self.redis.prefix,
-            &self.settings,
-            "file-watcher",
-        );
-        for n in 0..count {
-            producer
-                .publish(FileMessage {
-                    camera_id: "front_door".into(),
-                    path_display: format!("/cams/{n}.jpg"),
-                    ..FileMessage::default()
-                })
-                .await
-                .expect("publish");
-        }
-    }
-
-    async fn dead_letters(&self) -> Vec<DeadLetter> {
-        DeadLetter::list(&self.pool, &self.redis.prefix, "files", 100)
-            .await
-            .expect("dead letters")
-    }
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[tokio::test]
@@ -137,7 +66,7 @@ async fn a_full_downstream_pauses_intake_without_spending_deliveries() {
     let stop = CancellationToken::new();
     let (r, d) = (refusals.clone(), done.clone());
     let worker = tokio::spawn(consume(
-        queue.consumer(),
+        queue.consumer("worker"),
         ConsumeOptions {
             concurrency: 3,
             max_backoff: Duration::from_millis(200),
@@ -166,10 +95,7 @@ async fn a_full_downstream_pauses_intake_without_spending_deliveries() {
     stop.cancel();
     worker.await.expect("worker");
     assert!(queue.dead_letters().await.is_empty(), "nothing may be lost");
-    let stats = queue_stats(&queue.pool, &queue.redis.prefix, "files", GROUP)
-        .await
-        .expect("stats");
-    assert_eq!(stats.length, 0);
+    assert_eq!(queue.stats().await.length, 0);
 }
 
 #[tokio::test]
@@ -180,7 +106,7 @@ async fn a_handler_past_its_deadline_is_cut_short_and_its_message_dead_lettered_
     let stop = CancellationToken::new();
     let c = calls.clone();
     let worker = tokio::spawn(consume(
-        queue.consumer(),
+        queue.consumer("worker"),
         ConsumeOptions::default(),
         stop.clone(),
         move |_| {
@@ -223,7 +149,7 @@ async fn shutdown_gives_up_on_stuck_work_at_the_drain_deadline() {
     let stop = CancellationToken::new();
     let s = started.clone();
     let worker = tokio::spawn(consume(
-        queue.consumer(),
+        queue.consumer("worker"),
         ConsumeOptions::default(),
         stop.clone(),
         move |_| {
@@ -245,11 +171,9 @@ async fn shutdown_gives_up_on_stuck_work_at_the_drain_deadline() {
         .await
         .expect("consume returned after the drain deadline")
         .expect("worker");
-    let stats = queue_stats(&queue.pool, &queue.redis.prefix, "files", GROUP)
-        .await
-        .expect("stats");
     assert_eq!(
-        stats.pending, 1,
+        queue.stats().await.pending,
+        1,
         "the unfinished message stays pending for redelivery"
     );
 }

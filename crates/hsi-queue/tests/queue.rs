@@ -2,19 +2,20 @@
 //! letters for poison messages, backpressure, exactly-one live owner per message, and
 //! riding out a Redis outage.
 
+mod common;
+
+use common::{eventually, file, Queue, GROUP};
 use hsi_proto::v1::FileMessage;
 use hsi_queue::{
-    consume, queue_stats, redis_pool, trace, ConsumeOptions, Consumer, DeadLetter, HandlerError,
-    Producer, QueueError, QueueSettings, RedisPool,
+    consume, redis_pool, trace, ConsumeOptions, Consumer, DeadLetter, HandlerError, Producer,
+    QueueError, QueueSettings,
 };
-use hsi_testkit::{RedisServer, TestRedis};
+use hsi_testkit::RedisServer;
 use prost::Message;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-const GROUP: &str = "detection-worker";
 
 fn fast_settings() -> QueueSettings {
     QueueSettings {
@@ -26,72 +27,6 @@ fn fast_settings() -> QueueSettings {
         max_dead_letters: 1_000,
         ..QueueSettings::default()
     }
-}
-
-fn file(n: usize) -> FileMessage {
-    FileMessage {
-        camera_id: "front_door".into(),
-        path_display: format!("/cams/Front Door/{n}.jpg"),
-        path: format!("/cams/Front Door/{n}.jpg").into_bytes(),
-        ..Default::default()
-    }
-}
-
-struct Queue {
-    redis: TestRedis,
-    pool: RedisPool,
-    settings: QueueSettings,
-}
-
-impl Queue {
-    fn new(settings: QueueSettings) -> Self {
-        let redis = TestRedis::new();
-        let pool = redis_pool(&redis.settings()).expect("pool");
-        Self {
-            redis,
-            pool,
-            settings,
-        }
-    }
-
-    fn producer(&self) -> Producer<FileMessage> {
-        Producer::new(
-            self.pool.clone(),
-            &self.redis.prefix,
-            &self.settings,
-            "file-watcher",
-        )
-    }
-
-    fn consumer(&self, name: &str) -> Arc<Consumer<FileMessage>> {
-        Arc::new(Consumer::new(
-            self.pool.clone(),
-            &self.redis.prefix,
-            GROUP,
-            name,
-            &self.settings,
-        ))
-    }
-
-    async fn stats(&self) -> hsi_queue::QueueStats {
-        queue_stats(&self.pool, &self.redis.prefix, "files", GROUP)
-            .await
-            .expect("stats")
-    }
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[tokio::test]
