@@ -20,6 +20,8 @@ pub struct Figures {
     pub detections_in_no_event: i64,
     pub detections_in_two_events: i64,
     pub events: i64,
+    /// Events the rule-based scorer judged because no LLM answer came.
+    pub fallback_events: i64,
     pub alerts_due: i64,
     pub alerts_delivered: i64,
     pub alerts_lost: i64,
@@ -116,6 +118,8 @@ pub async fn read(db: &DatabaseConnection, figures: &mut Figures) -> Result<(), 
     )
     .await?;
     figures.events = count(db, "SELECT count(*) FROM events").await?;
+    figures.fallback_events =
+        count(db, "SELECT count(*) FROM event_audits WHERE is_fallback").await?;
     figures.alerts_due = count(
         db,
         "SELECT count(*) FROM alerts WHERE delivery_state <> 'none'",

@@ -32,6 +32,14 @@ pub fn table(outcome: &Outcome) -> String {
             f.detections_in_two_events.to_string(),
         ),
         ("events", f.events.to_string()),
+        (
+            "  judged by the LLM",
+            (f.events - f.fallback_events).to_string(),
+        ),
+        (
+            "  judged by the rule-based scorer",
+            f.fallback_events.to_string(),
+        ),
         ("alerts due", f.alerts_due.to_string()),
         ("alerts delivered", f.alerts_delivered.to_string()),
         ("alerts never received", f.alerts_lost.to_string()),
@@ -61,10 +69,10 @@ pub fn table(outcome: &Outcome) -> String {
     for crash in &outcome.crashes {
         let _ = writeln!(out, "crash:    {crash}");
     }
-    let _ = writeln!(out, "| {:<30} | {:>18} |", "invariant", "value");
-    let _ = writeln!(out, "|{:-<32}|{:->20}|", "", "");
+    let _ = writeln!(out, "| {:<32} | {:>18} |", "invariant", "value");
+    let _ = writeln!(out, "|{:-<34}|{:->20}|", "", "");
     for (name, value) in rows {
-        let _ = writeln!(out, "| {name:<30} | {value:>18} |");
+        let _ = writeln!(out, "| {name:<32} | {value:>18} |");
     }
     out
 }
