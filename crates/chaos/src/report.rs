@@ -69,10 +69,10 @@ pub fn table(outcome: &Outcome) -> String {
     for crash in &outcome.crashes {
         let _ = writeln!(out, "crash:    {crash}");
     }
-    let _ = writeln!(out, "| {:<32} | {:>18} |", "invariant", "value");
-    let _ = writeln!(out, "|{:-<34}|{:->20}|", "", "");
+    let _ = writeln!(out, "| {:<34} | {:>18} |", "invariant", "value");
+    let _ = writeln!(out, "|{:-<36}|{:->20}|", "", "");
     for (name, value) in rows {
-        let _ = writeln!(out, "| {name:<32} | {value:>18} |");
+        let _ = writeln!(out, "| {name:<34} | {value:>18} |");
     }
     out
 }
