@@ -19,6 +19,11 @@ demo:
 bench *ARGS:
     scripts/bench {{ARGS}}
 
+# API benchmark: a release gateway over 1,000,000 synthetic events, REST (wrk) and gRPC
+# (or: just bench-api --events 20000 --duration 3).
+bench-api *ARGS:
+    scripts/bench-api {{ARGS}}
+
 # The chaos suite: faults injected while photos flow; one table per scenario.
 chaos *ARGS:
     scripts/chaos {{ARGS}}

@@ -36,6 +36,8 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261121_000012_add_alert_rule_uniqueness"),
     sql_migration!("m20261130_000013_create_file_ledger"),
     sql_migration!("m20261130_000014_add_alert_outbox"),
+    sql_migration!("m20261201_000015_gateway_keys_and_audit_chain"),
+    sql_migration!("m20261201_000016_alert_deliveries"),
 ];
 
 /// The migrator that the CLI, the services' start-up check and the tests run.

@@ -49,6 +49,23 @@ impl Channel {
         }
     }
 
+    /// Parses a `channels` array as stored on a rule or an alert: one channel per element
+    /// (see [`Channel::Unusable`]); anything but an array holds no channel.
+    pub fn list(value: Option<&Value>) -> Vec<Self> {
+        match value {
+            Some(Value::Array(items)) => items.iter().map(Self::parse).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Where the channel sends, without secrets; empty for an unusable channel.
+    pub fn display_target(&self) -> String {
+        match self {
+            Self::Webhook(target) => target.display_target(),
+            Self::Unusable { .. } => String::new(),
+        }
+    }
+
     /// Parses one element of the `channels` array; never fails, see [`Channel::Unusable`].
     pub(crate) fn parse(value: &Value) -> Self {
         let Some(kind) = value.get("type").and_then(Value::as_str) else {

@@ -4,6 +4,7 @@
 //! recorded on the alert: delivered, due again after a back-off, or failed for good.
 
 use crate::channel::Channel;
+use crate::history::{self, Sent};
 use crate::settings::AlertSettings;
 use crate::store::{self, AttemptRecord, Claimed};
 use crate::webhook::{self, RetryPolicy};
@@ -81,32 +82,41 @@ pub(crate) struct Deliverer {
 }
 
 impl Deliverer {
-    /// Makes one delivery attempt of a claimed alert and records its outcome.
+    /// Makes one delivery attempt of a claimed alert and records its outcome, then its
+    /// delivery history.
     pub(crate) async fn attempt(&self, claimed: Claimed) {
         let alert_id = claimed.id;
-        let record = match AlertPayload::deserialize(&claimed.metadata["payload"]) {
+        let (record, sent) = match AlertPayload::deserialize(&claimed.metadata["payload"]) {
             Ok(payload) => self.send_all(&claimed, &payload).await,
-            Err(err) => AttemptRecord {
-                metadata: claimed.metadata.clone(),
-                state: "failed",
-                next_attempt_at: None,
-                last_error: Some(format!("alert has no deliverable payload: {err}")),
-                delivered_at: None,
-            },
+            Err(err) => {
+                let reason = format!("alert has no deliverable payload: {err}");
+                let sent = unsendable(&claimed, &reason);
+                let record = AttemptRecord {
+                    metadata: claimed.metadata.clone(),
+                    state: "failed",
+                    next_attempt_at: None,
+                    last_error: Some(reason),
+                    delivered_at: None,
+                };
+                (record, sent)
+            }
         };
         let state = record.state;
         let last_error = record.last_error.clone().unwrap_or_default();
         match store::record_attempt(&self.db, &claimed, record).await {
-            Ok(true) => match state {
-                "delivered" => tracing::info!(%alert_id, "alert delivered"),
-                "retrying" => {
-                    tracing::warn!(%alert_id, attempts = claimed.attempts + 1, error = %last_error, "alert not delivered yet, will retry")
+            Ok(true) => {
+                match state {
+                    "delivered" => tracing::info!(%alert_id, "alert delivered"),
+                    "retrying" => {
+                        tracing::warn!(%alert_id, attempts = claimed.attempts + 1, error = %last_error, "alert not delivered yet, will retry")
+                    }
+                    _ => {
+                        metrics::counter!("hsi_alerts_undeliverable_total").increment(1);
+                        tracing::error!(%alert_id, attempts = claimed.attempts + 1, error = %last_error, "alert delivery failed for good")
+                    }
                 }
-                _ => {
-                    metrics::counter!("hsi_alerts_undeliverable_total").increment(1);
-                    tracing::error!(%alert_id, attempts = claimed.attempts + 1, error = %last_error, "alert delivery failed for good")
-                }
-            },
+                history::record(&self.db, alert_id, claimed.attempts + 1, state, &sent).await;
+            }
             Ok(false) => {
                 tracing::warn!(%alert_id, "delivery outlived its lease; another attempt owns the alert now")
             }
@@ -116,28 +126,47 @@ impl Deliverer {
         }
     }
 
-    async fn send_all(&self, claimed: &Claimed, payload: &AlertPayload) -> AttemptRecord {
-        let channels = channels_of(claimed.channels.as_ref());
+    /// Sends to every channel not delivered yet; answers the alert's new state and what
+    /// was sent in this attempt.
+    async fn send_all(
+        &self,
+        claimed: &Claimed,
+        payload: &AlertPayload,
+    ) -> (AttemptRecord, Vec<Sent>) {
+        let channels = Channel::list(claimed.channels.as_ref());
         let previous = previous_results(&claimed.metadata);
         let deadline = tokio::time::Instant::now() + self.settings.delivery_timeout();
         let sends = channels.iter().enumerate().map(|(index, channel)| {
             let before = previous.get(index).cloned();
             async move {
                 match before {
-                    Some(done) if done.ok => done,
+                    Some(done) if done.ok => (done, None),
                     before => {
+                        let started_at = Utc::now();
                         let key = idempotency_key(payload.alert_id, index);
                         let mut result =
                             self.deliver_before(channel, payload, &key, deadline).await;
+                        let requests = result.attempts;
                         result.attempts += before.map_or(0, |b| b.attempts);
                         count(&result);
-                        result
+                        let sent = Sent {
+                            index,
+                            result: result.clone(),
+                            requests,
+                            started_at,
+                            finished_at: Utc::now(),
+                        };
+                        (result, Some(sent))
                     }
                 }
             }
         });
-        let results = futures::future::join_all(sends).await;
-        self.outcome(claimed, results)
+        let (results, sent): (Vec<ChannelResult>, Vec<Option<Sent>>) =
+            futures::future::join_all(sends).await.into_iter().unzip();
+        (
+            self.outcome(claimed, results),
+            sent.into_iter().flatten().collect(),
+        )
     }
 
     /// Turns the channels' results into the alert's new delivery state.
@@ -228,12 +257,24 @@ fn count(result: &ChannelResult) {
     }
 }
 
-/// The alert's channels as stored on it (a copy of the rule's at the time).
-fn channels_of(value: Option<&Value>) -> Vec<Channel> {
-    match value {
-        Some(Value::Array(items)) => items.iter().map(Channel::parse).collect(),
-        _ => Vec::new(),
-    }
+/// History rows for an alert that cannot be sent at all: each channel failed, unsent.
+fn unsendable(claimed: &Claimed, reason: &str) -> Vec<Sent> {
+    let now = Utc::now();
+    Channel::list(claimed.channels.as_ref())
+        .iter()
+        .enumerate()
+        .map(|(index, channel)| {
+            let mut result = ChannelResult::new(channel.kind(), channel.display_target());
+            result.error = Some(reason.to_owned());
+            Sent {
+                index,
+                result,
+                requests: 0,
+                started_at: now,
+                finished_at: now,
+            }
+        })
+        .collect()
 }
 
 /// The per-channel results of earlier attempts, by channel index.

@@ -3,6 +3,7 @@
 use crate::delivery::Deliverer;
 use crate::error::AlertError;
 use crate::evaluate::evaluate;
+use crate::explain::alert_dedup_key;
 use crate::facts::EventFacts;
 use crate::outbox::Outbox;
 use crate::record::{self, Candidate, CreatedAlert, Recorded};
@@ -10,7 +11,6 @@ use crate::rule::AlertRule;
 use crate::settings::AlertSettings;
 use crate::ssrf::GuardedResolver;
 use crate::store;
-use crate::template::{render_dedup_key, TemplateValues};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use std::collections::HashSet;
@@ -226,15 +226,7 @@ fn candidate<'a>(
             return None;
         }
     };
-    let rule_id = rule.id.to_string();
-    let values = TemplateValues {
-        camera_id: &facts.camera_id,
-        rule_id: &rule_id,
-        object_type: matched.object_type.as_deref().unwrap_or_default(),
-        zone_id: matched.zone_id.as_deref().unwrap_or_default(),
-        severity: rule.severity.as_str(),
-    };
-    let dedup_key = render_dedup_key(&rule.dedup_key_template, &values);
+    let dedup_key = alert_dedup_key(rule, facts, &matched);
     Some(Candidate {
         rule,
         facts,

@@ -44,25 +44,43 @@ impl Mismatch {
 
 /// Checks every condition the rule sets; all must hold.
 pub fn evaluate(rule: &AlertRule, facts: &EventFacts) -> Result<RuleMatch, Mismatch> {
+    if let Some(first) = event_mismatches(rule, facts).first() {
+        return Err(*first);
+    }
+    detection_match(rule, &facts.detections)
+}
+
+/// The conditions on the event itself (not on its detections) that fail, in the order
+/// [`evaluate`] checks them.
+pub(crate) fn event_mismatches(rule: &AlertRule, facts: &EventFacts) -> Vec<Mismatch> {
+    let mut failed = Vec::new();
     if !rule.enabled {
-        return Err(Mismatch::Disabled);
+        failed.push(Mismatch::Disabled);
     }
     if let Some(cameras) = &rule.camera_ids {
         if !cameras.contains(&facts.camera_id) {
-            return Err(Mismatch::CameraNotListed);
+            failed.push(Mismatch::CameraNotListed);
         }
     }
     if let Some(threshold) = rule.risk_threshold {
         if facts.risk_score < threshold {
-            return Err(Mismatch::RiskBelowThreshold);
+            failed.push(Mismatch::RiskBelowThreshold);
         }
     }
     if let Some(schedule) = &rule.schedule {
         if !schedule.contains(facts.occurred_at) {
-            return Err(Mismatch::OutsideSchedule);
+            failed.push(Mismatch::OutsideSchedule);
         }
     }
-    let best = best_detection(rule, &facts.detections)?;
+    failed
+}
+
+/// The detection conditions: the best qualifying detection, or the first of them to fail.
+pub(crate) fn detection_match(
+    rule: &AlertRule,
+    detections: &[DetectionFact],
+) -> Result<RuleMatch, Mismatch> {
+    let best = best_detection(rule, detections)?;
     Ok(RuleMatch {
         object_type: best.map(|(detection, _)| detection.object_type.clone()),
         confidence: best.map(|(detection, _)| detection.confidence),
@@ -86,11 +104,7 @@ fn best_detection<'a>(
     }
     let confident: Vec<&DetectionFact> = typed
         .into_iter()
-        .filter(|detection| {
-            // NaN never reaches a threshold.
-            rule.min_confidence
-                .is_none_or(|min| detection.confidence >= min)
-        })
+        .filter(|detection| reaches_confidence(rule, detection))
         .collect();
     if rule.min_confidence.is_some() && confident.is_empty() {
         return Err(Mismatch::BelowMinConfidence);
@@ -114,7 +128,13 @@ fn best_detection<'a>(
         .max_by(|(a, _), (b, _)| a.confidence.total_cmp(&b.confidence)))
 }
 
-fn type_listed(rule: &AlertRule, detection: &DetectionFact) -> bool {
+/// Whether a detection reaches the rule's minimum confidence (NaN never does).
+pub(crate) fn reaches_confidence(rule: &AlertRule, detection: &DetectionFact) -> bool {
+    rule.min_confidence
+        .is_none_or(|min| detection.confidence >= min)
+}
+
+pub(crate) fn type_listed(rule: &AlertRule, detection: &DetectionFact) -> bool {
     rule.object_types.as_ref().is_none_or(|types| {
         types
             .iter()

@@ -13,8 +13,11 @@
 //! - `evaluate` and `schedule`: pure matching ([`evaluate()`], [`Schedule`]).
 //! - `record`, `cooldown`, `store`: exactly one alert per (event, rule), at most one per
 //!   cooldown per dedup key.
+//! - `explain`: every condition an event fails, in words, and a replay of a rule over
+//!   past events with its cooldown ([`explain()`], [`replay`]), for testing a rule.
 //! - `outbox`, `delivery`, `webhook`, [`ssrf`]: delivery with retries and back-off until
-//!   delivered or given up, refusing internal addresses.
+//!   delivered or given up, refusing internal addresses; `history` keeps one
+//!   `alert_deliveries` row per attempt and channel.
 
 mod channel;
 mod cooldown;
@@ -22,7 +25,9 @@ mod delivery;
 mod engine;
 mod error;
 mod evaluate;
+mod explain;
 mod facts;
+mod history;
 mod outbox;
 mod record;
 mod rule;
@@ -38,6 +43,7 @@ pub use delivery::{idempotency_key, AlertPayload, ChannelResult, RuleRef};
 pub use engine::AlertEngine;
 pub use error::{AlertError, RuleError};
 pub use evaluate::{evaluate, Mismatch, RuleMatch};
+pub use explain::{alert_dedup_key, explain, replay, Failure, Verdict};
 pub use facts::{DetectionFact, EventFacts};
 pub use record::CreatedAlert;
 pub use rule::AlertRule;

@@ -3,6 +3,7 @@
 use crate::channel::Channel;
 use crate::error::RuleError;
 use crate::schedule::{FieldProblem, Schedule};
+use crate::template::{unknown_placeholders, PLACEHOLDERS};
 use hsi_core::Severity;
 use hsi_db::entities::alert_rules;
 use serde_json::Value;
@@ -73,6 +74,94 @@ impl AlertRule {
             channels_json: model.channels.clone().filter(|value| !value.is_null()),
         })
     }
+}
+
+impl AlertRule {
+    /// Parses a row about to be saved: besides what [`AlertRule::from_model`] refuses,
+    /// refuses what the engine would take but could not honour as meant, so that a
+    /// saved rule does what its author reads in it: a blank name or list entry, a
+    /// threshold outside 0..=100, a confidence outside 0..=1, a channel that cannot be
+    /// delivered to (unknown type, a webhook without an http(s) URL, ...), a dedup key
+    /// template that is blank or names an unknown placeholder, and `conditions`, which
+    /// the engine does not read.
+    pub fn validated(model: &alert_rules::Model) -> Result<Self, RuleError> {
+        let rule = Self::from_model(model)?;
+        let problem = |problem: FieldProblem| RuleError {
+            rule_id: model.id,
+            rule_name: model.name.clone(),
+            field: problem.key,
+            message: problem.message,
+        };
+        check_saved(model, &rule).map_err(problem)?;
+        Ok(rule)
+    }
+}
+
+fn check_saved(model: &alert_rules::Model, rule: &AlertRule) -> Result<(), FieldProblem> {
+    if model.name.trim().is_empty() {
+        return Err(FieldProblem::new("name", "must not be blank"));
+    }
+    if let Some(threshold) = rule.risk_threshold {
+        if !(0..=100).contains(&threshold) {
+            return Err(FieldProblem::new(
+                "risk_threshold",
+                format!("{threshold} is outside 0..100"),
+            ));
+        }
+    }
+    if let Some(min) = rule.min_confidence {
+        if !(0.0..=1.0).contains(&min) {
+            return Err(FieldProblem::new(
+                "min_confidence",
+                format!("{min} is outside 0..1"),
+            ));
+        }
+    }
+    for (field, list) in [
+        ("object_types", &rule.object_types),
+        ("camera_ids", &rule.camera_ids),
+        ("zone_ids", &rule.zone_ids),
+    ] {
+        let blank = list
+            .iter()
+            .flatten()
+            .position(|item| item.trim().is_empty());
+        if let Some(index) = blank {
+            return Err(FieldProblem::new(
+                format!("{field}[{index}]"),
+                "must not be blank",
+            ));
+        }
+    }
+    for (index, channel) in rule.channels.iter().enumerate() {
+        if let Channel::Unusable { reason, .. } = channel {
+            return Err(FieldProblem::new(
+                format!("channels[{index}]"),
+                reason.clone(),
+            ));
+        }
+    }
+    if rule.dedup_key_template.trim().is_empty() {
+        return Err(FieldProblem::new("dedup_key_template", "must not be blank"));
+    }
+    let unknown = unknown_placeholders(&rule.dedup_key_template);
+    if let Some(name) = unknown.first() {
+        return Err(FieldProblem::new(
+            "dedup_key_template",
+            format!("{{{name}}} is not a placeholder; use {PLACEHOLDERS}"),
+        ));
+    }
+    if model
+        .conditions
+        .as_ref()
+        .is_some_and(|value| !value.is_null())
+    {
+        return Err(FieldProblem::new(
+            "conditions",
+            "is not read by the alert engine; use the rule's own fields",
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a JSON array of strings; null, absent and empty all mean "no restriction".
@@ -207,6 +296,78 @@ pub(crate) mod tests {
             assert!(text.contains("\"broken\""), "{text}");
             assert!(text.contains(&format!("field {field}:")), "{text}");
         }
+    }
+
+    #[test]
+    fn saved_rules_must_mean_what_they_say() {
+        type Break = fn(&mut alert_rules::Model);
+        let cases: [(Break, &str, &str); 11] = [
+            (|r| r.name = "  ".to_owned(), "name", "blank"),
+            (|r| r.risk_threshold = Some(101), "risk_threshold", "101"),
+            (|r| r.risk_threshold = Some(-1), "risk_threshold", "-1"),
+            (|r| r.min_confidence = Some(1.5), "min_confidence", "1.5"),
+            (
+                |r| r.min_confidence = Some(f64::NAN),
+                "min_confidence",
+                "NaN",
+            ),
+            (
+                |r| r.camera_ids = Some(json!(["a", " "])),
+                "camera_ids[1]",
+                "blank",
+            ),
+            (
+                |r| {
+                    r.channels = Some(
+                        json!([{"type": "webhook", "url": "https://x.example"}, {"type": "webhook", "url": "ftp://x.example"}]),
+                    )
+                },
+                "channels[1]",
+                "\"ftp\"",
+            ),
+            (
+                |r| r.channels = Some(json!([{"type": "sms"}])),
+                "channels[0]",
+                "\"sms\"",
+            ),
+            (
+                |r| r.dedup_key_template = "{camera_id}:{event_id}".to_owned(),
+                "dedup_key_template",
+                "{event_id}",
+            ),
+            (
+                |r| r.dedup_key_template = String::new(),
+                "dedup_key_template",
+                "blank",
+            ),
+            (
+                |r| r.conditions = Some(json!({"a": 1})),
+                "conditions",
+                "not read",
+            ),
+        ];
+        for (break_row, field, mentions) in cases {
+            let mut row = model("strict");
+            break_row(&mut row);
+            assert!(AlertRule::from_model(&row).is_ok() || field == "name");
+            let err = AlertRule::validated(&row).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.message.contains(mentions), "{err}");
+        }
+        let mut good = model("fine");
+        good.risk_threshold = Some(100);
+        good.min_confidence = Some(0.0);
+        good.conditions = Some(Value::Null);
+        good.dedup_key_template =
+            "{camera_id}:{object_type}:{zone_id}:{severity}:{rule_id}".to_owned();
+        good.channels = Some(json!([{"type": "webhook", "url": "http://hooks.example.com/a"}]));
+        assert!(AlertRule::validated(&good).is_ok());
+        // What the engine refuses, saving refuses too.
+        good.schedule = Some(json!({"timezone": "Mars/Olympus"}));
+        assert_eq!(
+            AlertRule::validated(&good).unwrap_err().field,
+            "schedule.timezone"
+        );
     }
 
     #[test]

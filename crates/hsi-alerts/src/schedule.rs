@@ -6,7 +6,7 @@
 //! never occur (a window that lies wholly inside the gap does not fire that day), and in
 //! a fall-back overlap the repeated local times occur twice and match both times.
 
-use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::Value;
@@ -99,6 +99,31 @@ impl Schedule {
             .is_none_or(|days| days.contains(&window_day))
     }
 
+    /// The schedule in words ("monday, friday 22:00-06:00 Europe/London"), for people.
+    pub fn describe(&self) -> String {
+        let days = match &self.days {
+            None => "every day".to_owned(),
+            Some(days) => days
+                .iter()
+                .map(|day| day_name(*day))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let window = match self.window {
+            Some((start, end)) if start != end => {
+                format!("{}-{}", short_time(start), short_time(end))
+            }
+            _ => "all day".to_owned(),
+        };
+        format!("{days} {window} {}", self.timezone.name())
+    }
+
+    /// `at` on the schedule's clock ("sunday 23:30"), for people.
+    pub fn local_time(&self, at: DateTime<Utc>) -> String {
+        let local = at.with_timezone(&self.timezone);
+        format!("{} {}", day_name(local.weekday()), short_time(local.time()))
+    }
+
     /// The day on which the window containing `time` began, or `None` outside the
     /// window. An overnight window (22:00-06:00) belongs to the day it began on, so
     /// Tuesday 02:00 counts as Monday's window: a rule for "monday nights" covers it.
@@ -117,6 +142,27 @@ impl Schedule {
         } else {
             None
         }
+    }
+}
+
+fn day_name(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+/// HH:MM, or HH:MM:SS when the seconds are not zero.
+fn short_time(time: NaiveTime) -> String {
+    if time.second() == 0 {
+        time.format("%H:%M").to_string()
+    } else {
+        time.format("%H:%M:%S").to_string()
     }
 }
 
@@ -280,6 +326,18 @@ mod tests {
             assert_eq!(problem.key, key, "{value}");
             assert!(problem.message.contains(mentions), "{problem:?}");
         }
+    }
+
+    #[test]
+    fn schedules_describe_themselves() {
+        let s = schedule(json!({
+            "days": ["mon", "friday"], "start_time": "22:00", "end_time": "06:00:30",
+            "timezone": "Europe/London"
+        }));
+        assert_eq!(s.describe(), "monday, friday 22:00-06:00:30 Europe/London");
+        assert_eq!(schedule(json!({})).describe(), "every day all day UTC");
+        // 2026-11-23T23:30Z is a Monday, in London too (GMT).
+        assert_eq!(s.local_time(utc("2026-11-23T23:30:00Z")), "monday 23:30");
     }
 
     #[test]

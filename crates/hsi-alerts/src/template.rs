@@ -36,6 +36,42 @@ impl TemplateValues<'_> {
 /// longer than the column allows is shortened and suffixed with a hash of the whole key,
 /// so distinct long keys stay distinct.
 pub fn render_dedup_key(template: &str, values: &TemplateValues<'_>) -> String {
+    let rendered = substitute(template, |name| {
+        let value = values.get(name);
+        if value.is_none() {
+            warn_unknown_once(template, name);
+        }
+        value
+    });
+    shorten(rendered)
+}
+
+/// The placeholders of `template` that name no value (they would stay verbatim).
+pub(crate) fn unknown_placeholders(template: &str) -> Vec<String> {
+    let probe = TemplateValues {
+        camera_id: "",
+        rule_id: "",
+        object_type: "",
+        zone_id: "",
+        severity: "",
+    };
+    let mut unknown = Vec::new();
+    substitute(template, |name| {
+        let value = probe.get(name);
+        if value.is_none() {
+            unknown.push(name.to_owned());
+        }
+        value
+    });
+    unknown
+}
+
+/// The names a template may refer to, for messages.
+pub(crate) const PLACEHOLDERS: &str =
+    "{camera_id}, {rule_id}, {object_type}, {zone_id}, {severity}";
+
+/// Replaces each `{name}` by `value_of(name)`, keeping it verbatim when that is `None`.
+fn substitute<'v>(template: &str, mut value_of: impl FnMut(&str) -> Option<&'v str>) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -51,17 +87,14 @@ pub fn render_dedup_key(template: &str, values: &TemplateValues<'_>) -> String {
             continue;
         };
         let name = &after[..close];
-        match values.get(name) {
+        match value_of(name) {
             Some(value) => out.push_str(value),
-            None => {
-                warn_unknown_once(template, name);
-                out.push_str(&rest[open..open + close + 2]);
-            }
+            None => out.push_str(&rest[open..open + close + 2]),
         }
         rest = &after[close + 1..];
     }
     out.push_str(rest);
-    shorten(out)
+    out
 }
 
 fn warn_unknown_once(template: &str, placeholder: &str) {
@@ -148,6 +181,17 @@ mod tests {
         assert_eq!(render_dedup_key("}{", &VALUES), "}{");
         assert_eq!(render_dedup_key("{}", &VALUES), "{}");
         assert_eq!(render_dedup_key("{zone_id", &VALUES), "{zone_id");
+    }
+
+    #[test]
+    fn unknown_placeholders_are_listed() {
+        assert!(unknown_placeholders("{camera_id}:{rule_id}:{severity}").is_empty());
+        assert_eq!(
+            unknown_placeholders("{camera_id}:{event_id}:{}:{zone}"),
+            ["event_id", "", "zone"]
+        );
+        assert!(unknown_placeholders("a{b").is_empty());
+        assert!(unknown_placeholders("}{").is_empty());
     }
 
     #[test]

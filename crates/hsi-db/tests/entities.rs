@@ -24,6 +24,8 @@ INSERT INTO alert_rules (name, severity, risk_threshold, object_types, camera_id
             '[{"type": "webhook", "url": "https://example.com/hook"}]');
 INSERT INTO alerts (event_id, rule_id, severity, status, dedup_key, channels, metadata)
     SELECT 1, id, 'high', 'delivered', 'front_door:rule', '["webhook"]', '{"attempts": 1}' FROM alert_rules;
+INSERT INTO alert_deliveries (alert_id, attempt, channel_index, channel_type, target, started_at, finished_at, outcome, requests, http_status)
+    SELECT id, 1, 0, 'webhook', 'https://example.com/hook', now(), now(), 'delivered', 1, 204 FROM alerts;
 INSERT INTO entities (entity_type, trust_status, embedding_vector, detection_count, entity_metadata, primary_detection_id)
     VALUES ('person', 'trusted', '[0.1, 0.2]', 3, '{"clothing": "red"}', 1);
 INSERT INTO camera_zones (id, camera_id, name, zone_type, coordinates, shape)
@@ -86,6 +88,7 @@ async fn every_entity_decodes_a_row_of_its_table() {
     assert_one::<EventFeedback>(&db).await;
     assert_one::<AlertRules>(&db).await;
     assert_one::<Alerts>(&db).await;
+    assert_one::<AlertDeliveries>(&db).await;
     assert_one::<Entities>(&db).await;
     assert_one::<CameraZones>(&db).await;
     assert_one::<ActivityBaselines>(&db).await;

@@ -20,6 +20,7 @@
 //! event on a channel as well as on the events stream).
 
 mod consumer;
+mod dead_letters;
 mod error;
 mod keys;
 mod message;
@@ -31,6 +32,7 @@ pub mod trace;
 mod worker;
 
 pub use consumer::{Consumer, Delivery, FailOutcome};
+pub use dead_letters::Requeued;
 pub use error::QueueError;
 pub use keys::StreamKeys;
 pub use message::{QueueMessage, StreamKind};

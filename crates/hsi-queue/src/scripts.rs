@@ -114,3 +114,56 @@ pub(crate) static DEAD_LETTER: LazyLock<Script> = LazyLock::new(|| {
         ",
     )
 });
+
+/// Puts dead letters back on their work stream: for each, adds its payload and type as a
+/// new entry and deletes it from the dead letters. All or nothing: when any id is not a
+/// dead letter, nothing moves. KEYS: stream, dead letters. ARGV: ids. Returns
+/// {"ok", new ids...} or {"missing", id}.
+pub(crate) static REQUEUE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local entries = {}
+        for i = 1, #ARGV do
+            local entry = redis.call('XRANGE', KEYS[2], ARGV[i], ARGV[i])
+            if #entry ~= 1 then
+                return {'missing', ARGV[i]}
+            end
+            entries[i] = entry[1][2]
+        end
+        local added = {'ok'}
+        for i = 1, #ARGV do
+            local payload, kind = '', ''
+            local fields = entries[i]
+            for j = 1, #fields, 2 do
+                if fields[j] == 'payload' then payload = fields[j + 1] end
+                if fields[j] == 'type' then kind = fields[j + 1] end
+            end
+            table.insert(added, redis.call('XADD', KEYS[1], '*', 'payload', payload, 'type', kind))
+            redis.call('XDEL', KEYS[2], ARGV[i])
+        end
+        return added
+        ",
+    )
+});
+
+/// Puts back up to `ARGV[2]` of the oldest dead letters whose ids are at most `ARGV[1]`
+/// (so letters that die again while this runs are not requeued in a loop). KEYS:
+/// stream, dead letters. Returns how many moved.
+pub(crate) static REQUEUE_OLDEST: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local entries = redis.call('XRANGE', KEYS[2], '-', ARGV[1], 'COUNT', ARGV[2])
+        for _, entry in ipairs(entries) do
+            local payload, kind = '', ''
+            local fields = entry[2]
+            for j = 1, #fields, 2 do
+                if fields[j] == 'payload' then payload = fields[j + 1] end
+                if fields[j] == 'type' then kind = fields[j + 1] end
+            end
+            redis.call('XADD', KEYS[1], '*', 'payload', payload, 'type', kind)
+            redis.call('XDEL', KEYS[2], entry[1])
+        end
+        return #entries
+        ",
+    )
+});

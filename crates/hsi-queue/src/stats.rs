@@ -71,6 +71,10 @@ pub struct DeadLetter {
     pub deliveries: u32,
     pub consumer: String,
     pub payload: Vec<u8>,
+    /// The stream name the message was produced for (its `type` field).
+    pub kind: String,
+    /// When it was given up on (ms since the epoch; 0 when not recorded).
+    pub failed_at_ms: i64,
 }
 
 impl DeadLetter {
@@ -91,27 +95,28 @@ impl DeadLetter {
             .arg(count)
             .query_async(&mut *conn)
             .await?;
-        Ok(reply
-            .ids
-            .into_iter()
-            .map(|entry| {
-                let text = |field: &str| match entry.map.get(field) {
-                    Some(Value::BulkString(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
-                    _ => String::new(),
-                };
-                let payload = match entry.map.get("payload") {
-                    Some(Value::BulkString(bytes)) => bytes.clone(),
-                    _ => Vec::new(),
-                };
-                DeadLetter {
-                    source_id: text("source_id"),
-                    error: text("error"),
-                    deliveries: text("deliveries").parse().unwrap_or(0),
-                    consumer: text("consumer"),
-                    payload,
-                    id: entry.id,
-                }
-            })
-            .collect())
+        Ok(reply.ids.into_iter().map(DeadLetter::from_entry).collect())
+    }
+
+    /// Reads a dead-letter stream entry (fields as the dead-letter script writes them).
+    pub(crate) fn from_entry(entry: redis::streams::StreamId) -> DeadLetter {
+        let text = |field: &str| match entry.map.get(field) {
+            Some(Value::BulkString(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+            _ => String::new(),
+        };
+        let payload = match entry.map.get("payload") {
+            Some(Value::BulkString(bytes)) => bytes.clone(),
+            _ => Vec::new(),
+        };
+        DeadLetter {
+            source_id: text("source_id"),
+            error: text("error"),
+            deliveries: text("deliveries").parse().unwrap_or(0),
+            consumer: text("consumer"),
+            kind: text("type"),
+            failed_at_ms: text("failed_at_ms").parse().unwrap_or(0),
+            payload,
+            id: entry.id,
+        }
     }
 }

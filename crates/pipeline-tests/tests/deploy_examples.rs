@@ -49,6 +49,7 @@ fn every_example_loads_and_validates_with_nothing_unknown() {
             "analysis-worker",
             load::<hsi_analysis_worker::Settings>("analysis-worker", &[TOKEN]),
         ),
+        ("gateway", load::<hsi_api_gateway::Settings>("gateway", &[])),
     ];
     for (name, result) in results {
         let unknown = result.unwrap_or_else(|err| panic!("deploy/config/{name}.toml: {err}"));
@@ -57,6 +58,37 @@ fn every_example_loads_and_validates_with_nothing_unknown() {
             "{name}: keys the service does not know: {unknown:?}"
         );
     }
+}
+
+/// The gateway's example opens both APIs to the network, names the workers it forwards
+/// to by their service names, and keeps keys and rate limits on.
+#[test]
+fn the_gateway_example_serves_both_apis_with_keys_and_limits() {
+    let settings = SettingsLoader::new()
+        .file(example("gateway"))
+        .env(HashMap::new())
+        .load::<hsi_api_gateway::Settings>()
+        .expect("deploy/config/gateway.toml loads")
+        .settings;
+    assert_eq!(settings.http.listen.map(|addr| addr.port()), Some(8080));
+    assert_eq!(settings.grpc.listen.map(|addr| addr.port()), Some(50051));
+    assert!(settings
+        .http
+        .listen
+        .is_some_and(|addr| addr.ip().is_unspecified()));
+    assert!(settings.auth.enabled && settings.rate_limit.enabled);
+    assert_eq!(
+        settings.services.detection_worker,
+        "http://detection-worker:50061"
+    );
+    assert_eq!(
+        settings.services.analysis_worker,
+        "http://analysis-worker:50062"
+    );
+    assert_eq!(
+        settings.database.url.masked(),
+        "postgres://hsi_gateway:****@postgres:5432/hsi"
+    );
 }
 
 #[test]

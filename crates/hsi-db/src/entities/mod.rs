@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod prelude;
 pub mod shared;
 
+pub use analysis_worker::alert_deliveries;
 pub use analysis_worker::alerts;
 // The `entities` table is re-exported as `entity_records`: `entities::entities` would clash.
 pub use analysis_worker::entities as entity_records;

@@ -2,6 +2,7 @@
 
 pub use super::action_results::Entity as ActionResults;
 pub use super::activity_baselines::Entity as ActivityBaselines;
+pub use super::alert_deliveries::Entity as AlertDeliveries;
 pub use super::alert_rules::Entity as AlertRules;
 pub use super::alerts::Entity as Alerts;
 pub use super::api_keys::Entity as ApiKeys;
