@@ -38,6 +38,15 @@ fn base_row(table: &str) -> Row {
         "pose_results" | "demographics_results" => &[("detection_id", "1")],
         "event_feedback" => &[("event_id", "1"), ("feedback_type", "'correct'")],
         "alert_rules" => &[("name", "'rule'")],
+        "alert_deliveries" => &[
+            ("alert_id", "'00000000-0000-0000-0000-00000000a1e7'"),
+            ("attempt", "1"),
+            ("channel_index", "0"),
+            ("channel_type", "'webhook'"),
+            ("started_at", "now()"),
+            ("finished_at", "now()"),
+            ("outcome", "'delivered'"),
+        ],
         "alerts" => &[("event_id", "1"), ("dedup_key", "'k'")],
         "media_files" => &[
             ("camera_id", "'cam_a'"),
@@ -145,6 +154,10 @@ fn prepare(table: &str) -> Vec<String> {
     match table {
         // The singleton row exists from the migration; make room for the test row.
         "notification_preferences" => vec!["DELETE FROM notification_preferences".to_owned()],
+        // A delivery belongs to an alert.
+        "alert_deliveries" => vec!["INSERT INTO alerts (id, event_id, dedup_key) VALUES \
+             ('00000000-0000-0000-0000-00000000a1e7', 1, 'k') ON CONFLICT DO NOTHING"
+            .to_owned()],
         _ => Vec::new(),
     }
 }
@@ -1084,6 +1097,54 @@ const CASES: &[Case] = &[
         table: "reid_embeddings",
         bad: &[&[("embedding", "'{\"v\": 1}'")]],
         good: &[&[("embedding", "'[]'")]],
+    },
+    // api_keys: scopes and public key ids (the gateway's keys)
+    Case {
+        constraint: "ck_api_keys_scope",
+        table: "api_keys",
+        bad: &[&[("scope", "'root'")]],
+        good: &[
+            &[("scope", "'read'")],
+            &[("scope", "'operator'")],
+            &[("scope", "'admin'")],
+        ],
+    },
+    Case {
+        constraint: "ck_api_keys_key_id",
+        table: "api_keys",
+        bad: &[&[("key_id", "'xyz'")], &[("key_id", "repeat('G', 16)")]],
+        good: &[&[("key_id", "repeat('a', 16)")]],
+    },
+    Case {
+        constraint: "ck_api_keys_name_not_blank",
+        table: "api_keys",
+        bad: &[&[("name", "'  '")]],
+        good: &[&[("name", "'kiosk'")]],
+    },
+    // alert_deliveries: the delivery history
+    Case {
+        constraint: "ck_alert_deliveries_outcome",
+        table: "alert_deliveries",
+        bad: &[&[("outcome", "'sent'")]],
+        good: &[&[("outcome", "'failed'")], &[("outcome", "'retrying'")]],
+    },
+    Case {
+        constraint: "ck_alert_deliveries_attempt",
+        table: "alert_deliveries",
+        bad: &[&[("attempt", "0")]],
+        good: &[&[("attempt", "2")]],
+    },
+    Case {
+        constraint: "ck_alert_deliveries_channel_index",
+        table: "alert_deliveries",
+        bad: &[&[("channel_index", "-1")]],
+        good: &[&[("channel_index", "3")]],
+    },
+    Case {
+        constraint: "ck_alert_deliveries_requests",
+        table: "alert_deliveries",
+        bad: &[&[("requests", "-1")]],
+        good: &[&[("requests", "2")]],
     },
     Case {
         constraint: "ck_action_results_confidence",

@@ -114,6 +114,12 @@ const EXPECTED: &[Expected] = &[
         "",
         "",
     ),
+    // The gateway: event pages newest first, keys by their public id, deliveries per alert.
+    ("idx_events_started_id", "events", "btree", false, "started_at,id", "", "deleted_at IS NULL", ""),
+    ("idx_events_camera_started_id", "events", "btree", false, "camera_id,started_at,id", "", "deleted_at IS NULL", ""),
+    ("uq_api_keys_key_id", "api_keys", "btree", true, "key_id", "", "", ""),
+    ("uq_audit_logs_seq", "audit_logs", "btree", true, "seq", "", "", ""),
+    ("idx_alert_deliveries_alert_started", "alert_deliveries", "btree", false, "alert_id,started_at,id", "", "", ""),
     // The delivery outbox's sweep.
     (
         "idx_alerts_delivery_due",

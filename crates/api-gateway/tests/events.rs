@@ -435,6 +435,33 @@ async fn search_finds_events_by_summary_reasoning_object_type_and_camera_name() 
         "{body}"
     );
 
+    // A word most recent events share is found by walking them newest first: every
+    // match once, the newest 1,000 ranked.
+    gw.exec(
+        "INSERT INTO events (batch_id, camera_id, started_at, summary)
+         SELECT 'lantern-' || n, 'front_door', now() - n * interval '1 second', 'a lantern moved ' || n
+         FROM generate_series(1, 40) AS n",
+    )
+    .await;
+    let mut lanterns = HashSet::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = gw
+            .get_json(&format!(
+                "/api/v1/events/search?q=lantern&limit=15&cursor={cursor}"
+            ))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        for id in ids(&page, "hits") {
+            assert!(lanterns.insert(id), "{id} twice");
+        }
+        if page["has_more"] != true {
+            break;
+        }
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(lanterns.len(), 40);
+
     let mut client = EventServiceClient::new(gw.channel().await);
     let found = client
         .search_events(gw.request(
