@@ -120,6 +120,7 @@ const EXPECTED: &[Expected] = &[
     ("uq_api_keys_key_id", "api_keys", "btree", true, "key_id", "", "", ""),
     ("uq_audit_logs_seq", "audit_logs", "btree", true, "seq", "", "", ""),
     ("idx_alert_deliveries_alert_started", "alert_deliveries", "btree", false, "alert_id,started_at,id", "", "", ""),
+    ("idx_events_camera_level_started_id", "events", "btree", false, "camera_id,risk_level,started_at,id", "", "deleted_at IS NULL", ""),
     // The delivery outbox's sweep.
     (
         "idx_alerts_delivery_due",

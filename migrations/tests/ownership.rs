@@ -116,6 +116,8 @@ const GRANTS: &[Grants] = &[
             "UPDATE notification_preferences SET sound = 'chime'",
             "INSERT INTO jobs (id, job_type) VALUES ('job-9', 'export')",
             "UPDATE events SET reviewed = true, notes = 'fine' WHERE id = 1",
+            "UPDATE events SET deleted_at = now() WHERE id = 1",
+            "SELECT events, unreviewed FROM camera_event_counts",
             "UPDATE cameras SET name = 'Renamed', status = 'offline' WHERE id = 'cam_a'",
             "SELECT count(*) FROM detections, events, logs, gpu_stats",
             "SELECT count(*) FROM media_files, processed_files, file_ledger",
@@ -124,6 +126,7 @@ const GRANTS: &[Grants] = &[
         denied: &[
             "INSERT INTO events (batch_id, camera_id, started_at) VALUES ('gw', 'cam_a', now())",
             "UPDATE events SET risk_score = 0 WHERE id = 1",
+            "UPDATE camera_event_counts SET events = 0",
             "INSERT INTO detections (camera_id, file_path) VALUES ('cam_a', '/x.jpg')",
             "UPDATE cameras SET folder_path = '/elsewhere' WHERE id = 'cam_a'",
             "UPDATE audit_logs SET actor = 'someone else'",

@@ -52,15 +52,15 @@ fn cli(db: &TestDatabase, args: &[&str]) -> String {
 async fn up_down_up_with_status_at_each_step() {
     let db = TestDatabase::empty().await;
     let names = migration_names();
-    assert_eq!(names.len(), 16);
+    assert_eq!(names.len(), 17);
 
     Migrator::up(&db.conn, None).await.expect("up");
     assert_eq!(applied(&db).await, names);
     assert_eq!(pending(&db).await, 0);
     assert_eq!(
         count(&db.conn, USER_TABLES).await,
-        38,
-        "every table of the data model, the file ledger, the processing record and the delivery history"
+        39,
+        "every table of the data model, the file ledger, the processing record, the delivery history and the per-camera event counters"
     );
     assert_eq!(count(&db.conn, ENUM_TYPES).await, 10);
 
@@ -98,7 +98,7 @@ async fn up_down_up_with_status_at_each_step() {
 
     Migrator::up(&db.conn, None).await.expect("up again");
     assert_eq!(applied(&db).await, names);
-    assert_eq!(count(&db.conn, USER_TABLES).await, 38);
+    assert_eq!(count(&db.conn, USER_TABLES).await, 39);
     // The singleton settings row is recreated with the schema.
     assert_eq!(
         count(&db.conn, "SELECT count(*) FROM notification_preferences").await,

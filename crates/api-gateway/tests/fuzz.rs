@@ -215,7 +215,10 @@ async fn fuzzed_bodies_and_queries_never_get_a_5xx() {
                         request.json(&body)
                     };
                 }
-                let response = request.send().await.unwrap();
+                let response = request
+                    .send()
+                    .await
+                    .unwrap_or_else(|err| panic!("{method} {url} {body}: no answer: {err:?}"));
                 let status = response.status().as_u16();
                 let text = response.text().await.unwrap_or_default();
                 requests += 1;

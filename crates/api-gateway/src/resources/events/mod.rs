@@ -212,17 +212,26 @@ pub(crate) async fn alerts_of(app: &App, events: Vec<i32>) -> ApiResult<Vec<Aler
 
 pub async fn get(app: &App, _caller: &Caller, req: GetEventRequest) -> ApiResult<EventDetail> {
     let id = check_event_id("id", req.id)?;
+    // The event first, so a missing one is a 404; then its parts concurrently, each
+    // on its own pooled connection, so a detail costs one round trip more than a row.
     let event = find(app, id).await?;
-    let detections = crate::resources::detections::of_event(app, id).await?;
-    let audit = AuditRow::find_by_statement(statement(
-        app,
-        "SELECT audited_at, prompt_version, llm_model, is_fallback, fallback_reason, llm_latency_ms, \
-         llm_prompt_tokens, llm_completion_tokens FROM event_audits WHERE event_id = $1",
-        vec![id.into()],
-    ))
-    .one(&app.db)
-    .await?
-    .map(|row| EventAudit {
+    let audit = async {
+        AuditRow::find_by_statement(statement(
+            app,
+            "SELECT audited_at, prompt_version, llm_model, is_fallback, fallback_reason, llm_latency_ms, \
+             llm_prompt_tokens, llm_completion_tokens FROM event_audits WHERE event_id = $1",
+            vec![id.into()],
+        ))
+        .one(&app.db)
+        .await
+        .map_err(ApiError::from)
+    };
+    let (detections, audit, alerts) = tokio::try_join!(
+        crate::resources::detections::of_event(app, id),
+        audit,
+        alerts_of(app, vec![id]),
+    )?;
+    let audit = audit.map(|row| EventAudit {
         audited_at: ts(row.audited_at),
         prompt_version: row.prompt_version,
         llm_model: row.llm_model,
@@ -232,7 +241,6 @@ pub async fn get(app: &App, _caller: &Caller, req: GetEventRequest) -> ApiResult
         llm_prompt_tokens: row.llm_prompt_tokens,
         llm_completion_tokens: row.llm_completion_tokens,
     });
-    let alerts = alerts_of(app, vec![id]).await?;
     Ok(EventDetail {
         event: Some(event),
         detections,
