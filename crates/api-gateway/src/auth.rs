@@ -216,6 +216,28 @@ impl KeyStore {
         Ok(row)
     }
 
+    /// Whether key `id` may still be used (not revoked, not deactivated): asked of
+    /// PostgreSQL, not the cache, by streams that outlive a request.
+    pub async fn still_valid(&self, id: i32) -> ApiResult<bool> {
+        #[derive(Debug, FromQueryResult)]
+        struct Valid {
+            valid: bool,
+        }
+        Ok(Valid::find_by_statement(Statement::from_sql_and_values(
+            self.db.get_database_backend(),
+            "SELECT (is_active AND revoked_at IS NULL) AS valid FROM api_keys WHERE id = $1",
+            [id.into()],
+        ))
+        .one(&self.db)
+        .await?
+        .is_some_and(|row| row.valid))
+    }
+
+    /// How often a stream checks that its key is still valid.
+    pub fn recheck_every(&self) -> Duration {
+        self.ttl.max(Duration::from_millis(100))
+    }
+
     /// Forgets what is remembered of a key (it was revoked here).
     pub fn forget(&self, key_id: &str) {
         self.lock().remove(key_id);

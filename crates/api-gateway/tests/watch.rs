@@ -330,3 +330,82 @@ async fn a_websocket_watcher_gets_each_new_event_and_resumes_without_a_gap() {
     }
     analysis.stop().await;
 }
+
+#[tokio::test]
+async fn revoking_a_key_ends_its_open_watch_streams() {
+    let gw = Gateway::start_with(|s| s.auth.cache_ttl_ms = 200).await;
+    gateway_listens(&gw).await;
+    let (status, created) = gw
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/api-keys",
+            serde_json::json!({"name": "tablet", "scope": "read"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let (id, secret) = (
+        created["key"]["id"].as_i64().unwrap(),
+        created["secret"].as_str().unwrap().to_owned(),
+    );
+
+    // A WebSocket and a gRPC stream, both open with the key.
+    let mut request = format!("ws://{}/ws/events", gw.http)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("hsi.v1, hsi-key.{secret}").parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut client = EventServiceClient::new(gw.channel().await);
+    let mut stream = client
+        .watch_events(gw.request(
+            WatchEventsRequest {
+                after_event_id: None,
+            },
+            &secret,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let response = gw
+        .admin(reqwest::Method::DELETE, &format!("/api/v1/api-keys/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // The socket says why, then closes with 1008 so a console signs out.
+    let mut said_why = false;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("the socket ends soon after the revocation")
+            .expect("a close frame before the end")
+            .expect("a good frame");
+        match frame {
+            Message::Text(text) => {
+                assert!(
+                    text.contains("unauthenticated") && text.contains("revoked"),
+                    "{text}"
+                );
+                said_why = true;
+            }
+            Message::Close(Some(close)) => {
+                assert_eq!(u16::from(close.code), 1008, "{close:?}");
+                break;
+            }
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+    assert!(said_why, "an error frame came before the close");
+
+    let ended = tokio::time::timeout(Duration::from_secs(20), stream.message())
+        .await
+        .expect("the gRPC stream ends soon after the revocation")
+        .unwrap_err();
+    assert_eq!(ended.code(), tonic::Code::Unauthenticated, "{ended:?}");
+    assert!(ended.message().contains("revoked"), "{ended:?}");
+}

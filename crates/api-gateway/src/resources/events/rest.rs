@@ -102,8 +102,9 @@ async fn restore_event(
         (a WatchEventsResponse), oldest first. Reconnect with after_event_id = the last \
         event id received to resume without a gap. Browsers pass the key as the \
         subprotocols [\"hsi.v1\", \"hsi-key.<key>\"]; the server answers with hsi.v1. A \
-        frame {\"error\": ...} followed by a close (1011) ends the stream when reading \
-        fails.",
+        frame {\"error\": ...} followed by a close ends the stream: 1011 when reading \
+        fails (reconnect), 1008 when the key has been revoked (the key is checked again \
+        every auth.cache_ttl_ms while the socket is open).",
     params(("after_event_id" = Option<i64>, Query,
         description = "Resume after this event; absent: only events from now on.")),
     responses(
@@ -130,22 +131,21 @@ async fn pump(mut socket: WebSocket, mut stream: WatchStream) {
     loop {
         tokio::select! {
             item = stream.next() => {
-                let (text, last) = match item {
+                let (text, close) = match item {
                     Some(Ok(message)) => match serde_json::to_string(&message) {
-                        Ok(text) => (text, false),
+                        Ok(text) => (text, None),
                         Err(err) => {
                             tracing::error!(error = %err, "cannot write an event as JSON");
                             return;
                         }
                     },
-                    Some(Err(err)) => (serde_json::to_string(&err.body()).unwrap_or_default(), true),
+                    Some(Err(err)) => (serde_json::to_string(&err.body()).unwrap_or_default(), Some(close_frame(&err))),
                     None => return,
                 };
                 if socket.send(Message::Text(text.into())).await.is_err() {
                     return;
                 }
-                if last {
-                    let frame = CloseFrame { code: 1011, reason: "reading events failed; reconnect".into() };
+                if let Some(frame) = close {
                     let _ = socket.send(Message::Close(Some(frame))).await;
                     return;
                 }
@@ -156,5 +156,15 @@ async fn pump(mut socket: WebSocket, mut stream: WatchStream) {
                 Some(Ok(_)) => {}
             }
         }
+    }
+}
+
+/// How an ended stream closes: a revoked key with 1008 (policy), so a client signs out
+/// instead of reconnecting; anything else with 1011 (reconnect with the last id).
+fn close_frame(err: &ApiError) -> CloseFrame {
+    if err.code == crate::error::Code::Unauthenticated {
+        CloseFrame { code: 1008, reason: "the API key has been revoked".into() }
+    } else {
+        CloseFrame { code: 1011, reason: "reading events failed; reconnect".into() }
     }
 }

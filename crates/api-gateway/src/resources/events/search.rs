@@ -18,8 +18,11 @@ use crate::pb::{EventSearchHit, SearchEventsRequest, SearchEventsResponse};
 use sea_orm::{ConnectionTrait as _, FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
 
-/// How many of the newest matches a search ranks.
-const WINDOW: i64 = 1_000;
+/// How many of the newest matches a search ranks: four pages of 50. A million-event
+/// bench measured walking to the newest 1,000 matches of a common word at 4.5 ms of
+/// PostgreSQL time per search, and to 200 at 1.0 ms; people searching a security
+/// timeline want the recent matches, and narrow the time range for older ones.
+const WINDOW: i64 = 200;
 /// The newest events looked at to tell a common word from a rare one ...
 const SAMPLE: i64 = 500;
 /// ... and how many of them must match (5 %) for the newest events to be walked

@@ -38,7 +38,7 @@ struct MaxId {
 
 /// Starts watching: the backlog after `after_event_id` (none when absent), then every
 /// new event.
-pub async fn watch(app: &App, _caller: &Caller, req: WatchEventsRequest) -> ApiResult<WatchStream> {
+pub async fn watch(app: &App, caller: &Caller, req: WatchEventsRequest) -> ApiResult<WatchStream> {
     if let Some(after) = req.after_event_id {
         if after < 0 {
             return Err(ApiError::invalid(
@@ -54,7 +54,7 @@ pub async fn watch(app: &App, _caller: &Caller, req: WatchEventsRequest) -> ApiR
         None => newest_id(app).await?,
     };
     let (sender, receiver) = mpsc::channel(BUFFER);
-    tokio::spawn(forward(app.clone(), live, last, sender));
+    tokio::spawn(forward(app.clone(), live, last, sender, caller.key_id));
     Ok(Box::pin(ReceiverStream::new(receiver)))
 }
 
@@ -70,8 +70,19 @@ async fn newest_id(app: &App) -> ApiResult<i64> {
 
 type Sender = mpsc::Sender<ApiResult<WatchEventsResponse>>;
 
-/// Feeds one watcher until it goes away or reading fails.
-async fn forward(app: App, mut live: broadcast::Receiver<LiveNotice>, mut last: i64, sender: Sender) {
+/// Feeds one watcher until it goes away, reading fails, or its key (`key_id`) is
+/// revoked: a stream outlives the request that checked the key, so the key is checked
+/// again every `auth.cache_ttl_ms`.
+async fn forward(
+    app: App,
+    mut live: broadcast::Receiver<LiveNotice>,
+    mut last: i64,
+    sender: Sender,
+    key_id: Option<i32>,
+) {
+    let mut recheck = tokio::time::interval(app.keys.recheck_every());
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    recheck.reset();
     loop {
         match catch_up(&app, &mut last, &sender).await {
             Ok(true) => {}
@@ -86,6 +97,24 @@ async fn forward(app: App, mut live: broadcast::Receiver<LiveNotice>, mut last: 
             let notice = tokio::select! {
                 notice = live.recv() => notice,
                 () = sender.closed() => return,
+                _ = recheck.tick(), if key_id.is_some() => {
+                    let Some(id) = key_id else { continue };
+                    match app.keys.still_valid(id).await {
+                        Ok(true) => continue,
+                        Ok(false) => {
+                            let _ = sender
+                                .send(Err(ApiError::unauthenticated("the API key has been revoked")))
+                                .await;
+                            return;
+                        }
+                        // PostgreSQL is away: the next read fails and ends the stream
+                        // if it stays away; a blip does not cut watchers off.
+                        Err(err) => {
+                            tracing::debug!(error = %err, "could not recheck a watcher's key");
+                            continue;
+                        }
+                    }
+                }
             };
             match notice {
                 Ok(LiveNotice::Event(id)) if id <= last => continue,
