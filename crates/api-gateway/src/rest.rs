@@ -178,7 +178,15 @@ pub fn router(app: App) -> Router {
         .merge(api)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(app.clone()))
-        .fallback(|| async { ApiError::new(crate::error::Code::NotFound, "no such route") })
+        .fallback({
+            let console = app
+                .settings
+                .console
+                .dir
+                .as_deref()
+                .map(crate::console::Console::new);
+            move |request| fallback(console.clone(), request)
+        })
         .layer(axum::middleware::from_fn_with_state(
             Duration::from_millis(app.settings.http.request_timeout_ms),
             deadline,
@@ -190,6 +198,21 @@ pub fn router(app: App) -> Router {
                 .max(app.settings.http.max_upload_bytes),
         ))
         .layer(axum::middleware::from_fn(count_responses))
+}
+
+/// A path no route serves: the console's (its pages and assets) when one is configured,
+/// else a JSON 404. API paths always get the JSON 404, so a client's typo is never
+/// answered with the console's HTML.
+async fn fallback(console: Option<crate::console::Console>, request: Request) -> Response {
+    let path = request.uri().path();
+    let api = path == API_PREFIX
+        || path.starts_with(&format!("{API_PREFIX}/"))
+        || path.starts_with("/ws/");
+    let readable = matches!(*request.method(), Method::GET | Method::HEAD);
+    match console {
+        Some(console) if readable && !api => console.serve(request).await,
+        _ => ApiError::new(crate::error::Code::NotFound, "no such route").into_response(),
+    }
 }
 
 /// Ready when PostgreSQL and Redis answer.

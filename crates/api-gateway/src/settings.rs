@@ -25,6 +25,7 @@ pub struct Settings {
     pub media: MediaSettings,
     pub services: ServiceEndpoints,
     pub live: LiveSettings,
+    pub console: ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -44,6 +45,7 @@ impl Default for Settings {
             media: MediaSettings::default(),
             services: ServiceEndpoints::default(),
             live: LiveSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -232,6 +234,15 @@ impl Default for LiveSettings {
     }
 }
 
+/// The web console: a built single-page app the gateway serves at `/`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// The console's built folder (`web/console/dist`, holding `index.html`); unset
+    /// serves no console, only the API.
+    pub dir: Option<PathBuf>,
+}
+
 impl Validate for Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         self.database.validate("database")?;
@@ -279,6 +290,14 @@ impl Validate for Settings {
                 "http.listen",
                 "neither http.listen nor grpc.listen is set: the gateway would serve nothing",
             ));
+        }
+        if let Some(dir) = &self.console.dir {
+            if !dir.join("index.html").is_file() {
+                return Err(SettingsError::invalid(
+                    "console.dir",
+                    format!("{dir:?} holds no index.html (build the console: scripts/bootstrap)"),
+                ));
+            }
         }
         if self.live.channel.trim().is_empty() {
             return Err(SettingsError::invalid("live.channel", "must not be empty"));
