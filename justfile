@@ -24,6 +24,11 @@ bench *ARGS:
 bench-api *ARGS:
     scripts/bench-api {{ARGS}}
 
+# Console benchmark: the timeline over 10,000 synthetic events in headless Chromium,
+# desktop and phone (or: just bench-console --keep).
+bench-console *ARGS:
+    scripts/bench-console {{ARGS}}
+
 # The chaos suite: faults injected while photos flow; one table per scenario.
 chaos *ARGS:
     scripts/chaos {{ARGS}}

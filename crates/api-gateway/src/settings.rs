@@ -152,8 +152,11 @@ impl Default for RateLimitSettings {
         Self {
             enabled: true,
             window_ms: 60_000,
-            per_key: 1_200,
-            per_address: 2_400,
+            // A console scrolling a busy timeline asks for an event's detail and picture
+            // per card that comes to rest (up to 64 requests a screen): 100 a second
+            // for a key leaves people room and still bounds a runaway script.
+            per_key: 6_000,
+            per_address: 12_000,
         }
     }
 }

@@ -344,6 +344,19 @@ try {
     check((await read.getByTestId("settings-tab-keys").count()) === 0, "read key: no API keys");
     await read.context().close();
   }
+
+  // ---- a key revoked while its console is open: the live socket closes (1008) and
+  // the console signs out, saying why, without any click
+  {
+    const created = await api(KEYS.admin, "POST", "/api-keys", { name: "e2e-revoked", scope: "read" });
+    const tab = await signedIn(created.secret);
+    await tab.getByTestId("event-card").first().waitFor();
+    await api(KEYS.admin, "DELETE", `/api-keys/${created.key.id}`);
+    await tab.getByLabel("API key").waitFor({ timeout: 30_000 });
+    const said = await tab.getByTestId("sign-out-reason").textContent();
+    check(/revoked/i.test(said), `a revoked key's open console signs out by itself: "${said}"`);
+    await tab.context().close();
+  }
 } catch (err) {
   check(false, `the flow ran to its end: ${err.stack ?? err}`);
 } finally {

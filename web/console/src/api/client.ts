@@ -39,6 +39,11 @@ export function whenUnauthenticated(handler: (error: ApiError) => void): void {
   onUnauthenticated = handler;
 }
 
+/** Reports a key the gateway refused outside a call (the live socket closing 1008). */
+export function keyRefused(message: string): void {
+  onUnauthenticated(new ApiError(401, "unauthenticated", message));
+}
+
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
 
 /**

@@ -4,12 +4,15 @@
 // it reconnects with after_event_id = the last id received, so nothing in between is
 // missed or repeated.
 
+import { keyRefused } from "./client";
 import { Store } from "../lib/store";
 import type { WatchEventsResponse } from "./types";
 
 export type LiveState = "off" | "connecting" | "live" | "retrying";
 
 const PROTOCOL = "hsi.v1";
+/** The close code the gateway ends a revoked key's stream with. */
+const POLICY_VIOLATION = 1008;
 const KEY_PROTOCOL_PREFIX = "hsi-key.";
 const FIRST_RETRY_MS = 1_000;
 const LONGEST_RETRY_MS = 30_000;
@@ -84,9 +87,15 @@ export class LiveFeed {
       if (this.socket !== socket || typeof frame.data !== "string") return;
       this.receive(frame.data);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      // 1008: the gateway found the key revoked while the socket was open. Retrying
+      // would only be refused; sign out, saying why.
+      if (event.code === POLICY_VIOLATION) {
+        keyRefused(event.reason || "the API key has been revoked");
+        return;
+      }
       this.retry();
     };
   }

@@ -34,7 +34,7 @@ export function SignIn() {
         <h1>HSI console</h1>
         <p class="muted">Sign in with an API key. An administrator makes keys with <code>hsi-gateway api-key create</code>.</p>
         {reason && !error && (
-          <p class="note" role="status">
+          <p class="note" role="status" data-testid="sign-out-reason">
             Signed out: {reason}
           </p>
         )}

@@ -9,8 +9,32 @@ import { getEvent } from "../../api/endpoints";
 import type { EventDetail } from "../../api/types";
 import { fetchSlots } from "../../lib/slots";
 
-/** How long a card must stay in view before it asks (a fling scrolls past many). */
+/**
+ * How long the timeline must rest before a card in view asks: a fling, or a wheel held
+ * down, passes hundreds of cards, and asking for each would spend the key's rate limit
+ * on pictures nobody looked at.
+ */
 const SETTLE_MS = 150;
+let lastScroll = 0;
+window.addEventListener(
+  "scroll",
+  () => {
+    lastScroll = performance.now();
+  },
+  { passive: true, capture: true },
+);
+
+/** Runs `run` once scrolling has rested SETTLE_MS; answers a cancel. */
+function whenSettled(run: () => void): () => void {
+  let timer = 0;
+  const check = (): void => {
+    const resting = performance.now() - lastScroll;
+    if (resting >= SETTLE_MS) run();
+    else timer = window.setTimeout(check, SETTLE_MS - resting);
+  };
+  timer = window.setTimeout(check, SETTLE_MS);
+  return () => window.clearTimeout(timer);
+}
 const KEPT = 400;
 const details = new Map<number, EventDetail>();
 
@@ -38,7 +62,7 @@ export function useCardDetail(id: number): EventDetail | null {
     }
     setDetail(null);
     const abort = new AbortController();
-    const timer = window.setTimeout(() => {
+    const cancel = whenSettled(() => {
       fetchSlots.run(() => getEvent(id, abort.signal), abort.signal).then(
         (answer) => {
           keep(id, answer);
@@ -48,9 +72,9 @@ export function useCardDetail(id: number): EventDetail | null {
           if (!isAbort(err)) console.warn(`event ${id}: could not load its detections`);
         },
       );
-    }, SETTLE_MS);
+    });
     return () => {
-      window.clearTimeout(timer);
+      cancel();
       abort.abort();
     };
   }, [id]);
