@@ -81,7 +81,9 @@ export function MoreButton({ hasMore, busy, onMore }: { hasMore: boolean; busy: 
  */
 export function ScrollBox({ label, children }: { label: string; children: ComponentChildren }) {
   return (
-    <div class="table-wrap" tabIndex={0} role="region" aria-label={label}>
+    // "…, table": a section headed with the same words is another landmark, and two
+    // landmarks with one name cannot be told apart by a screen reader.
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={`${label}, table`}>
       {children}
     </div>
   );
