@@ -11,31 +11,11 @@ use hsi_api_gateway::pb::{
     ListAlertsRequest,
 };
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 use support::Gateway;
 use uuid::Uuid;
 
 const RULE: &str = "0190a000-0000-7000-8000-000000000001";
-
-async fn audit(g: &Gateway) -> Vec<(String, String)> {
-    let rows = g
-        .owner()
-        .query_all(Statement::from_string(
-            g.owner().get_database_backend(),
-            "SELECT action, status FROM audit_logs ORDER BY seq",
-        ))
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|r| {
-            (
-                r.try_get("", "action").unwrap(),
-                r.try_get("", "status").unwrap(),
-            )
-        })
-        .collect()
-}
 
 /// An alert as the analysis worker writes one, `minutes` after 10:00, raised by the
 /// rule [`RULE`] or (a rule since deleted) by none.
@@ -349,7 +329,7 @@ async fn alerts_are_acknowledged_and_dismissed_along_their_states() {
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument);
 
-    let audit = audit(&g).await;
+    let audit = g.audit_trail().await;
     for (action, status) in [
         ("alert.acknowledge", "success"),
         ("alert.acknowledge", "failure"),

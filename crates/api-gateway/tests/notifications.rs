@@ -13,37 +13,8 @@ use hsi_api_gateway::pb::{
     UpdateNotificationPreferencesRequest, UpdateQuietHoursRequest,
 };
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use support::Gateway;
-
-fn field(status: &tonic::Status) -> Option<String> {
-    status
-        .metadata()
-        .get("hsi-error-field")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-/// (action, status) of every audit row, oldest first.
-async fn audit(g: &Gateway) -> Vec<(String, String)> {
-    let rows = g
-        .owner()
-        .query_all(Statement::from_string(
-            g.owner().get_database_backend(),
-            "SELECT action, status FROM audit_logs ORDER BY seq",
-        ))
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|r| {
-            (
-                r.try_get("", "action").unwrap(),
-                r.try_get("", "status").unwrap(),
-            )
-        })
-        .collect()
-}
 
 fn has(audit: &[(String, String)], action: &str, status: &str) -> bool {
     audit.iter().any(|(a, s)| a == action && s == status)
@@ -136,7 +107,7 @@ async fn preferences_are_read_and_changed_over_rest() {
         "reading needs only the read scope"
     );
 
-    let audit = audit(&g).await;
+    let audit = g.audit_trail().await;
     assert!(
         has(&audit, "notification_preferences.update", "success"),
         "{audit:?}"
@@ -179,7 +150,7 @@ async fn preferences_over_grpc() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument);
-    assert_eq!(field(&err).as_deref(), Some("sound"));
+    assert_eq!(support::error_field(&err).as_deref(), Some("sound"));
     let err = client
         .update_notification_preferences(g.request(
             UpdateNotificationPreferencesRequest {
@@ -323,7 +294,7 @@ async fn camera_settings_are_upserted_listed_and_deleted() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 403);
 
-    let audit = audit(&g).await;
+    let audit = g.audit_trail().await;
     assert!(
         has(&audit, "camera_notification_setting.update", "success"),
         "{audit:?}"
@@ -412,7 +383,7 @@ async fn quiet_hours_refuse_periods_that_cross_midnight() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument);
-    assert_eq!(field(&err).as_deref(), Some("end_time"));
+    assert_eq!(support::error_field(&err).as_deref(), Some("end_time"));
 
     let lunch_path = format!(
         "/api/v1/notifications/quiet-hours/{}",
@@ -495,7 +466,7 @@ async fn quiet_hours_refuse_periods_that_cross_midnight() {
     let (_, body) = g.get_json("/api/v1/notifications/quiet-hours").await;
     assert_eq!(body, json!({"periods": []}));
 
-    let audit = audit(&g).await;
+    let audit = g.audit_trail().await;
     for action in [
         "quiet_hours.create",
         "quiet_hours.update",

@@ -19,33 +19,6 @@ use std::sync::Arc;
 use support::Gateway;
 use tokio_util::sync::CancellationToken;
 
-fn field(status: &tonic::Status) -> Option<String> {
-    status
-        .metadata()
-        .get("hsi-error-field")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-async fn actions(g: &Gateway) -> Vec<(String, String)> {
-    let rows = g
-        .owner()
-        .query_all(Statement::from_string(
-            g.owner().get_database_backend(),
-            "SELECT action, status FROM audit_logs ORDER BY seq",
-        ))
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|r| {
-            (
-                r.try_get("", "action").unwrap(),
-                r.try_get("", "status").unwrap(),
-            )
-        })
-        .collect()
-}
-
 /// (version, is_active, created_by, config_json) of every nemotron version, oldest first.
 async fn versions(g: &Gateway) -> Vec<(i32, bool, Option<String>, Value)> {
     let rows = g
@@ -198,7 +171,7 @@ async fn updates_add_versions_the_analysis_worker_reads() {
         (Some(1), Some(0.7), Some(2048))
     );
 
-    let actions = actions(&g).await;
+    let actions = g.audit_trail().await;
     assert!(actions
         .iter()
         .any(|(a, s)| a == "prompt.update" && s == "success"));
@@ -368,7 +341,7 @@ async fn versions_are_listed_diffed_and_rolled_back_without_rewriting_history() 
         .await
         .unwrap_err();
     assert_eq!(
-        (err.code(), field(&err).as_deref()),
+        (err.code(), support::error_field(&err).as_deref()),
         (tonic::Code::InvalidArgument, Some("model"))
     );
     let err = client
@@ -379,8 +352,9 @@ async fn versions_are_listed_diffed_and_rolled_back_without_rewriting_history() 
         }))
         .await
         .unwrap_err();
-    assert_eq!(field(&err).as_deref(), Some("max_tokens"));
-    assert!(actions(&g)
+    assert_eq!(support::error_field(&err).as_deref(), Some("max_tokens"));
+    assert!(g
+        .audit_trail()
         .await
         .iter()
         .any(|(a, s)| a == "prompt.rollback" && s == "success"));
@@ -446,7 +420,8 @@ async fn reanalysis_without_a_worker_is_unavailable_and_unknown_events_are_not_f
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::NotFound);
-    assert!(actions(&g)
+    assert!(g
+        .audit_trail()
         .await
         .iter()
         .any(|(a, s)| a == "event.reanalyze" && s == "failure"));
@@ -566,7 +541,8 @@ async fn reanalysis_is_done_by_the_analysis_worker_with_the_active_prompt() {
         .unwrap()
         .into_inner();
     assert_eq!(again.prompt_version, 2);
-    assert!(actions(&g)
+    assert!(g
+        .audit_trail()
         .await
         .iter()
         .any(|(a, s)| a == "event.reanalyze" && s == "success"));

@@ -19,14 +19,6 @@ use serde_json::{json, Value};
 use support::Gateway;
 use uuid::Uuid;
 
-fn field(status: &tonic::Status) -> Option<String> {
-    status
-        .metadata()
-        .get("hsi-error-field")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 async fn audit(g: &Gateway) -> Vec<(String, String, String)> {
     let rows = g
         .owner()
@@ -330,7 +322,10 @@ async fn rules_over_grpc() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument);
-    assert_eq!(field(&err).as_deref(), Some("rule.min_confidence"));
+    assert_eq!(
+        support::error_field(&err).as_deref(),
+        Some("rule.min_confidence")
+    );
     let enabled = client
         .set_alert_rule_enabled(g.admin_request(SetAlertRuleEnabledRequest {
             id: rule.id.clone(),
@@ -364,7 +359,10 @@ async fn rules_over_grpc() {
         }))
         .await
         .unwrap_err();
-    assert_eq!(field(&err).as_deref(), Some("schedule.timezone"));
+    assert_eq!(
+        support::error_field(&err).as_deref(),
+        Some("schedule.timezone")
+    );
     client
         .delete_alert_rule(g.admin_request(DeleteAlertRuleRequest {
             id: rule.id.clone(),

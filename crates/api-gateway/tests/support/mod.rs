@@ -53,6 +53,15 @@ pub mod tempdir {
     }
 }
 
+/// The field a gRPC error names (the `hsi-error-field` metadata), if any.
+pub fn error_field(status: &tonic::Status) -> Option<String> {
+    status
+        .metadata()
+        .get("hsi-error-field")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 impl Gateway {
     /// A gateway with the default settings but for the database, Redis, ports and media.
     pub async fn start() -> Self {
@@ -122,6 +131,26 @@ impl Gateway {
             shutdown,
             media_dir,
         }
+    }
+
+    /// (action, status) of every audit row, oldest first.
+    pub async fn audit_trail(&self) -> Vec<(String, String)> {
+        let rows = self
+            .owner()
+            .query_all(Statement::from_string(
+                self.owner().get_database_backend(),
+                "SELECT action, status FROM audit_logs ORDER BY seq",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| {
+                (
+                    r.try_get("", "action").unwrap(),
+                    r.try_get("", "status").unwrap(),
+                )
+            })
+            .collect()
     }
 
     /// The database as the owner role, to arrange rows no API writes (events, detections).
