@@ -6,9 +6,11 @@ use crate::error::ApiError;
 use crate::policy;
 use crate::rest::{authorize, client_address};
 use http::{HeaderMap, Request, Response};
+use std::collections::HashSet;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::LazyLock;
 use std::task::{Context, Poll};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::TcpConnectInfo;
@@ -89,6 +91,22 @@ pub async fn add<S>(
         .await;
     routes.add_service(service);
 }
+
+/// Every method of the API's services, as the gRPC paths that call them.
+static API_METHODS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    let set = <prost_types::FileDescriptorSet as prost::Message>::decode(FILE_DESCRIPTOR_SET)
+        .expect("the build's own descriptor set decodes");
+    set.file
+        .iter()
+        .flat_map(|file| {
+            file.service.iter().flat_map(move |service| {
+                service.method.iter().map(move |method| {
+                    format!("/{}.{}/{}", file.package(), service.name(), method.name())
+                })
+            })
+        })
+        .collect()
+});
 
 /// The operation a gRPC path names (`/hsi.v1.api.CameraService/ListCameras` →
 /// `ListCameras`), for the API's own services only.
@@ -178,6 +196,14 @@ async fn admit(
     let (operation, needed) = if REFLECTION_PREFIXES.iter().any(|p| path.starts_with(p)) {
         ("ServerReflectionInfo", crate::auth::Scope::Read)
     } else {
+        // A method that does not exist is UNIMPLEMENTED, as the server would answer,
+        // before any key is asked for (REST answers an unknown route 404 the same way).
+        if !API_METHODS.contains(path) {
+            return Err(ApiError::new(
+                crate::error::Code::MethodNotAllowed,
+                format!("{path} is not a method this server has"),
+            ));
+        }
         let operation = operation_of(path).unwrap_or(path);
         let needed = policy::required_scope(operation).ok_or_else(|| {
             ApiError::permission_denied(format!("operation {operation} has no access policy"))

@@ -244,6 +244,24 @@ async fn every_grpc_method_needs_a_valid_key_with_its_scope() {
             }
         }
     }
+    // A method that does not exist is UNIMPLEMENTED, with a key or without, as REST
+    // answers an unknown route 404.
+    for path in [
+        "/hsi.v1.api.EventService/NoSuchMethod",
+        "/hsi.v1.api.NoSuchService/ListEvents",
+        "/other.Service/Call",
+    ] {
+        for key in [None, Some(gw.admin_key.as_str())] {
+            let status = grpc_call(&gw, &channel, path, false, key)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                status.code(),
+                tonic::Code::Unimplemented,
+                "{path} with {key:?}: {status:?}"
+            );
+        }
+    }
     // The standard health service answers without a key.
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
     let answer = health
