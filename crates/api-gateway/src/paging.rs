@@ -42,6 +42,21 @@ pub fn decode<K: DeserializeOwned>(cursor: &str) -> ApiResult<Option<K>> {
     serde_json::from_slice(&json).map(Some).map_err(|_| bad())
 }
 
+/// Cuts a query's `limit + 1` rows to a page: the rows, the cursor of the next page
+/// (`key` of the last row kept; empty on the last page) and whether more follow.
+pub fn page<T, K: Serialize>(
+    rows: Vec<T>,
+    limit: u64,
+    key: impl Fn(&T) -> K,
+) -> (Vec<T>, String, bool) {
+    let (rows, has_more) = split(rows, limit);
+    let next_cursor = match rows.last() {
+        Some(last) if has_more => encode(&key(last)),
+        _ => String::new(),
+    };
+    (rows, next_cursor, has_more)
+}
+
 /// Splits one extra row off a page fetched with `limit + 1`: the rows to answer and
 /// whether more exist.
 pub fn split<T>(mut rows: Vec<T>, limit: u64) -> (Vec<T>, bool) {

@@ -200,11 +200,7 @@ pub async fn list(app: &App, _caller: &Caller, req: ListAlertsRequest) -> ApiRes
     let rows = AlertRow::find_by_statement(statement(app, &sql, filter.values))
         .all(&app.db)
         .await?;
-    let (rows, has_more) = paging::split(rows, limit);
-    let next_cursor = match rows.last() {
-        Some(last) if has_more => paging::encode(&(last.created_at.timestamp_micros(), last.id)),
-        _ => String::new(),
-    };
+    let (rows, next_cursor, has_more) = paging::page(rows, limit, |last| (last.created_at.timestamp_micros(), last.id));
     Ok(ListAlertsResponse {
         alerts: rows.into_iter().map(Alert::from).collect(),
         next_cursor,
@@ -349,11 +345,7 @@ pub async fn deliveries(
     let rows = DeliveryRow::find_by_statement(statement(app, &sql, values))
         .all(&app.db)
         .await?;
-    let (rows, has_more) = paging::split(rows, limit);
-    let next_cursor = match rows.last() {
-        Some(last) if has_more => paging::encode(&(last.started_at.timestamp_micros(), last.id)),
-        _ => String::new(),
-    };
+    let (rows, next_cursor, has_more) = paging::page(rows, limit, |last| (last.started_at.timestamp_micros(), last.id));
     Ok(ListAlertDeliveriesResponse {
         deliveries: rows.into_iter().map(AlertDelivery::from).collect(),
         outbox: Some(alert.delivery()),

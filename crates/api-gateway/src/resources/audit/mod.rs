@@ -87,11 +87,7 @@ pub async fn list(app: &App, _caller: &Caller, req: ListAuditLogsRequest) -> Api
     ))
     .all(&app.db)
     .await?;
-    let (rows, has_more) = paging::split(rows, limit);
-    let next_cursor = match (has_more, rows.last()) {
-        (true, Some(last)) => paging::encode(&last.seq),
-        _ => String::new(),
-    };
+    let (rows, next_cursor, has_more) = paging::page(rows, limit, |last| last.seq);
     Ok(ListAuditLogsResponse {
         entries: rows.into_iter().map(AuditLog::from).collect(),
         next_cursor,

@@ -161,13 +161,8 @@ pub async fn list(app: &App, _caller: &Caller, req: ListDetectionsRequest) -> Ap
     let rows = DetectionRow::find_by_statement(statement(app, &text, sql.values))
         .all(&app.db)
         .await?;
-    let (rows, has_more) = paging::split(rows, limit);
-    let next_cursor = match rows.last() {
-        Some(last) if has_more => {
-            paging::encode(&(last.detected_at.timestamp_micros(), i64::from(last.id)))
-        }
-        _ => String::new(),
-    };
+    let (rows, next_cursor, has_more) =
+        paging::page(rows, limit, |last| (last.detected_at.timestamp_micros(), i64::from(last.id)));
     Ok(ListDetectionsResponse {
         detections: rows.into_iter().map(Detection::from).collect(),
         next_cursor,

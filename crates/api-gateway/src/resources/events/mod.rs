@@ -22,7 +22,7 @@ use crate::pb::{
     ListEventsRequest, ListEventsResponse, RestoreEventRequest, ReviewEventRequest,
 };
 use chrono::{DateTime, Utc};
-use query::{Conditions, Criteria, RawCriteria};
+use query::{raw_criteria, Conditions, Criteria};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 /// Who may do what.
@@ -103,18 +103,7 @@ pub(crate) fn check_event_id(field: &str, id: i64) -> ApiResult<i32> {
 }
 
 pub async fn list(app: &App, _caller: &Caller, req: ListEventsRequest) -> ApiResult<ListEventsResponse> {
-    let criteria = Criteria::check(RawCriteria {
-        camera_ids: &req.camera_ids,
-        risk_levels: &req.risk_levels,
-        min_score: req.min_score,
-        max_score: req.max_score,
-        start_time: req.start_time.as_deref(),
-        end_time: req.end_time.as_deref(),
-        reviewed: req.reviewed,
-        object_types: &req.object_types,
-        is_fast_path: req.is_fast_path,
-        include_deleted: req.include_deleted,
-    })?;
+    let criteria = Criteria::check(raw_criteria!(req))?;
     let limit = paging::limit(req.limit)?;
     let after = paging::decode::<(i64, i64)>(&req.cursor)?;
     let mut sql = Conditions::default();
@@ -134,11 +123,7 @@ pub async fn list(app: &App, _caller: &Caller, req: ListEventsRequest) -> ApiRes
     let rows = EventRow::find_by_statement(statement(app, &text, sql.values))
         .all(&app.db)
         .await?;
-    let (rows, has_more) = paging::split(rows, limit);
-    let next_cursor = match rows.last() {
-        Some(last) if has_more => paging::encode(&(last.started_at.timestamp_micros(), i64::from(last.id))),
-        _ => String::new(),
-    };
+    let (rows, next_cursor, has_more) = paging::page(rows, limit, |last| (last.started_at.timestamp_micros(), i64::from(last.id)));
     Ok(ListEventsResponse {
         events: rows.into_iter().map(Event::from).collect(),
         next_cursor,

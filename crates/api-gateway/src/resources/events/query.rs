@@ -72,6 +72,26 @@ pub(crate) struct RawCriteria<'a> {
     pub include_deleted: bool,
 }
 
+/// The [`RawCriteria`] of a ListEventsRequest or a SearchEventsRequest, which carry the
+/// same filter fields (two prost messages, so a macro rather than a trait).
+macro_rules! raw_criteria {
+    ($req:expr) => {
+        $crate::resources::events::query::RawCriteria {
+            camera_ids: &$req.camera_ids,
+            risk_levels: &$req.risk_levels,
+            min_score: $req.min_score,
+            max_score: $req.max_score,
+            start_time: $req.start_time.as_deref(),
+            end_time: $req.end_time.as_deref(),
+            reviewed: $req.reviewed,
+            object_types: &$req.object_types,
+            is_fast_path: $req.is_fast_path,
+            include_deleted: $req.include_deleted,
+        }
+    };
+}
+pub(crate) use raw_criteria;
+
 /// Checks a list filter's values: not too many, each non-blank and bounded.
 pub(crate) fn check_list(field: &str, values: &[String], max_len: usize) -> ApiResult<Vec<String>> {
     if values.len() > MAX_FILTER_VALUES {

@@ -7,7 +7,7 @@
 //! and the cursor pins the window to the events that existed at the first page, so
 //! events arriving meanwhile neither repeat nor shift results.
 
-use super::query::{Conditions, Criteria, RawCriteria};
+use super::query::{raw_criteria, Conditions, Criteria};
 use super::{statement, Event, EventRow, EVENT_COLUMNS};
 use crate::app::App;
 use crate::auth::Caller;
@@ -69,18 +69,7 @@ struct Count {
 
 pub async fn search(app: &App, _caller: &Caller, req: SearchEventsRequest) -> ApiResult<SearchEventsResponse> {
     bounded("q", &req.q, Q_MAX, true)?;
-    let criteria = Criteria::check(RawCriteria {
-        camera_ids: &req.camera_ids,
-        risk_levels: &req.risk_levels,
-        min_score: req.min_score,
-        max_score: req.max_score,
-        start_time: req.start_time.as_deref(),
-        end_time: req.end_time.as_deref(),
-        reviewed: req.reviewed,
-        object_types: &req.object_types,
-        is_fast_path: req.is_fast_path,
-        include_deleted: req.include_deleted,
-    })?;
+    let criteria = Criteria::check(raw_criteria!(req))?;
     let limit = paging::limit(req.limit)?;
     let cursor = paging::decode::<SearchCursor>(&req.cursor)?;
     let as_of = match &cursor {
@@ -160,15 +149,11 @@ pub async fn search(app: &App, _caller: &Caller, req: SearchEventsRequest) -> Ap
     let rows = HitRow::find_by_statement(statement(app, &text, sql.values))
         .all(&app.db)
         .await?;
-    let (rows, has_more) = paging::split(rows, limit);
-    let next_cursor = match rows.last() {
-        Some(last) if has_more => paging::encode(&SearchCursor {
+    let (rows, next_cursor, has_more) = paging::page(rows, limit, |last| SearchCursor {
             rank: last.rank,
             id: i64::from(last.event.id),
             as_of,
-        }),
-        _ => String::new(),
-    };
+        });
     Ok(SearchEventsResponse {
         hits: rows
             .into_iter()

@@ -313,11 +313,7 @@ pub async fn list_versions(
     ))
     .all(&app.db)
     .await?;
-    let (rows, has_more) = paging::split(rows, limit);
-    let next_cursor = match rows.last() {
-        Some(last) if has_more => paging::encode(&last.version),
-        _ => String::new(),
-    };
+    let (rows, next_cursor, has_more) = paging::page(rows, limit, |last| last.version);
     Ok(ListPromptVersionsResponse {
         versions: rows.into_iter().map(PromptVersion::from).collect(),
         next_cursor,

@@ -213,11 +213,7 @@ pub async fn list_dead_letters(
         limit as usize + 1,
     )
     .await?;
-    let (letters, has_more) = paging::split(letters, limit);
-    let next_cursor = match letters.last() {
-        Some(last) if has_more => paging::encode(&last.id),
-        _ => String::new(),
-    };
+    let (letters, next_cursor, has_more) = paging::page(letters, limit, |last| last.id.clone());
     Ok(ListDeadLettersResponse {
         dead_letters: letters.into_iter().map(|l| to_message(info, l)).collect(),
         next_cursor,

@@ -84,11 +84,7 @@ pub async fn refused_files(
     ))
     .all(&app.db)
     .await?;
-    let (rows, has_more) = paging::split(rows, limit);
-    let next_cursor = match rows.last() {
-        Some(last) if has_more => paging::encode(&(last.created_at.timestamp_micros(), last.id)),
-        _ => String::new(),
-    };
+    let (rows, next_cursor, has_more) = paging::page(rows, limit, |last| (last.created_at.timestamp_micros(), last.id));
     Ok(ListRefusedFilesResponse {
         files: rows.into_iter().map(RefusedFile::from).collect(),
         next_cursor,
