@@ -39,6 +39,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261201_000015_gateway_keys_and_audit_chain"),
     sql_migration!("m20261201_000016_alert_deliveries"),
     sql_migration!("m20261201_000017_camera_event_counts"),
+    sql_migration!("m20261201_000018_judgement_evidence_and_revisions"),
 ];
 
 /// The migrator that the CLI, the services' start-up check and the tests run.

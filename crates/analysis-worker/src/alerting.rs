@@ -10,6 +10,7 @@ pub fn facts(event: &events::Model, context: &Context) -> EventFacts {
         event_id: event.id,
         camera_id: event.camera_id.clone(),
         risk_score: event.risk_score.unwrap_or_default(),
+        risk_level: event.risk_level.clone().unwrap_or_default(),
         object_types: context.object_types(),
         detections: context
             .detections

@@ -2,11 +2,13 @@
 //! write the event, announce it, raise alerts.
 
 use crate::context::{gather, BatchInput, Context, ContextError};
-use crate::fallback;
+use crate::evidence::{self, Evidence};
+use crate::llm::structured::ReplyBounds;
 use crate::llm::LlmClient;
 use crate::prompt::{self, Prompt};
 use crate::settings::AnalysisSettings;
 use crate::store::{self, AuditFacts, Verdict, Written};
+use crate::vision::{self, PromptImage};
 use chrono::Utc;
 use hsi_alerts::{AlertEngine, CreatedAlert};
 use hsi_db::entities::{event_detections, events};
@@ -63,17 +65,21 @@ impl Analyzer {
             skip_judged: true,
         };
         // A redelivered batch: the event and its alerts were committed together; only
-        // the announcement may not have gone out.
+        // the announcement may not have gone out, or, for a fast-path event written
+        // before its judgement, the judgement itself.
         if let Some(event) = store::event_of_batch(&self.db, &input.batch_id)
             .await
             .map_err(retry)?
         {
-            tracing::info!(parent: &span, event = event.id, "batch already judged, announcing its event again");
             input.skip_judged = false;
             let context = self.gather(&input).await.map_err(context_failure)?;
-            let is_fallback = store::is_fallback(&self.db, event.id)
-                .await
-                .map_err(retry)?;
+            let (is_fallback, provisional) =
+                store::judged_how(&self.db, event.id).await.map_err(retry)?;
+            if provisional {
+                tracing::info!(parent: &span, event = event.id, "fast-path event written before its judgement; judging it now");
+                return self.finish(&event, &context, parent, started).await;
+            }
+            tracing::info!(parent: &span, event = event.id, "batch already judged, announcing its event again");
             return self.announce(&event, &context, parent, is_fallback).await;
         }
         let context = match self.gather(&input).await {
@@ -84,16 +90,59 @@ impl Analyzer {
             }
             Err(err) => return Err(context_failure(err)),
         };
+        if input.is_fast_path && self.settings.two_stage {
+            // Stage one: the event on its evidence, and the alerts of the rules that fire
+            // on the fast path, delivered before the LLM is asked anything.
+            let verdict = self.provisional(&context);
+            let (event, alerts) = self.commit(&context, &verdict).await?;
+            tracing::info!(parent: &span, event = event.id, score = verdict.score, level = %verdict.level, alerts = alerts.len(), "fast-path event written on its evidence; judging it next");
+            self.alerts.deliver(&alerts).await;
+            return self.finish(&event, &context, parent, started).await;
+        }
         let verdict = self
             .judge(&context)
             .await
             .map_err(|err| HandlerError::Retry(err.to_string()))?;
         let (event, alerts) = self.commit(&context, &verdict).await?;
-        metrics::histogram!("hsi_analysis_seconds", "fallback" => verdict.audit.is_fallback.to_string()).record(started.elapsed().as_secs_f64());
-        metrics::counter!("hsi_events_total", "level" => verdict.level.as_str(), "fallback" => verdict.audit.is_fallback.to_string()).increment(1);
+        record_judgement(&verdict, started);
         tracing::info!(parent: &span, event = event.id, score = verdict.score, level = %verdict.level, fallback = verdict.audit.is_fallback, alerts = alerts.len(), "event written");
         self.alerts.deliver(&alerts).await;
         self.announce(&event, &context, parent, verdict.audit.is_fallback)
+            .await
+    }
+
+    /// Stage two of a fast-path event: the judgement rewrites the event, and its
+    /// provisional alerts are revised (and other rules' alerts raised) in the same
+    /// transaction.
+    async fn finish(
+        &self,
+        event: &events::Model,
+        context: &Context,
+        parent: Option<TraceContext>,
+        started: Instant,
+    ) -> Result<(), HandlerError> {
+        let verdict = self
+            .judge(context)
+            .await
+            .map_err(|err| HandlerError::Retry(err.to_string()))?;
+        let tx = self.db.begin().await.map_err(retry)?;
+        let event = store::rewrite_verdict_in(&tx, event.id, context, &verdict)
+            .await
+            .map_err(retry)?;
+        let facts = crate::alerting::facts(&event, context);
+        let summary = event.summary.clone().unwrap_or_default();
+        let alerts = match self.alerts.on_event_in(&tx, &facts, &summary).await {
+            Ok(alerts) => alerts,
+            Err(err) => {
+                let _ = tx.rollback().await;
+                return Err(HandlerError::Retry(format!("raising alerts failed: {err}")));
+            }
+        };
+        tx.commit().await.map_err(retry)?;
+        record_judgement(&verdict, started);
+        tracing::info!(event = event.id, score = verdict.score, level = %verdict.level, fallback = verdict.audit.is_fallback, alerts = alerts.len(), "fast-path event judged");
+        self.alerts.deliver(&alerts).await;
+        self.announce(&event, context, parent, verdict.audit.is_fallback)
             .await
     }
 
@@ -107,7 +156,8 @@ impl Analyzer {
         .await
     }
 
-    /// Writes the event, its links, its audit and its alerts in one transaction.
+    /// Writes the event, its links, its audit and its alerts in one transaction: for a
+    /// provisional verdict, only the alerts of rules that fire on the fast path.
     async fn commit(
         &self,
         context: &Context,
@@ -135,7 +185,12 @@ impl Analyzer {
         };
         let facts = crate::alerting::facts(&event, context);
         let summary = event.summary.clone().unwrap_or_default();
-        let alerts = match self.alerts.on_event_in(&tx, &facts, &summary).await {
+        let raised = if verdict.audit.provisional {
+            self.alerts.on_provisional_in(&tx, &facts, &summary).await
+        } else {
+            self.alerts.on_event_in(&tx, &facts, &summary).await
+        };
+        let alerts = match raised {
             Ok(alerts) => alerts,
             Err(err) => {
                 let _ = tx.rollback().await;
@@ -146,76 +201,180 @@ impl Analyzer {
         Ok((event, alerts))
     }
 
-    /// The prompt for `context`, with the configuration in force.
+    /// The range the LLM may move `evidence` within.
+    fn bounds(&self, evidence: &Evidence) -> ReplyBounds {
+        let max = i64::from(self.llm.settings().max_adjustment);
+        ReplyBounds {
+            min_score: (evidence.score - max).max(0),
+            max_score: (evidence.score + max).min(100),
+        }
+    }
+
+    /// The prompt for `context`, with the configuration in force (without pictures).
     pub async fn prompt(&self, context: &Context) -> Result<Prompt, DbErr> {
+        let evidence = evidence::assess(context, self.timezone);
+        self.prompt_for(context, &evidence, self.bounds(&evidence))
+            .await
+    }
+
+    async fn prompt_for(
+        &self,
+        context: &Context,
+        evidence: &Evidence,
+        bounds: ReplyBounds,
+    ) -> Result<Prompt, DbErr> {
         let config = prompt::load_config(&self.db, &self.settings.prompt_model).await?;
         Ok(prompt::build(
             context,
             config,
             self.settings.max_detections_in_prompt,
             self.timezone,
+            evidence,
+            bounds,
         ))
     }
 
-    /// Judges a context: the LLM's answer when a valid one comes, else the rule-based
-    /// score, with the audit facts of how it was reached.
+    /// The pictures of `context` for a vision model, when `llm.vision` is on.
+    async fn pictures(&self, context: &Context) -> Vec<PromptImage> {
+        let llm = self.llm.settings();
+        if !llm.vision {
+            return Vec::new();
+        }
+        let limits = vision::Limits {
+            max_images: llm.vision_max_images,
+            max_bytes: llm.vision_max_bytes,
+            max_side: llm.vision_max_side,
+        };
+        let context = context.clone();
+        tokio::task::spawn_blocking(move || vision::collect(&context, limits))
+            .await
+            .unwrap_or_default()
+    }
+
+    /// A fast-path event's verdict before its judgement: the evidence alone.
+    fn provisional(&self, context: &Context) -> Verdict {
+        let evidence = evidence::assess(context, self.timezone);
+        let level = self.level(evidence.score);
+        Verdict {
+            score: evidence.score as i32,
+            level,
+            summary: evidence.summary.clone(),
+            reasoning: format!(
+                "Provisional, awaiting the judgement. {}",
+                evidence.reasoning()
+            ),
+            audit: AuditFacts {
+                evidence_score: Some(evidence.score as i32),
+                evidence: Some(evidence_json(&evidence)),
+                provisional: true,
+                ..AuditFacts::default()
+            },
+        }
+    }
+
+    fn level(&self, score: i64) -> hsi_core::Severity {
+        self.settings
+            .severity
+            .classify(score)
+            .unwrap_or(hsi_core::Severity::Critical)
+    }
+
+    /// Judges a context: the evidence score, moved by the LLM within
+    /// `llm.max_adjustment` when a valid answer comes (its summary and reasoning kept),
+    /// else the evidence alone; with the audit facts of how it was reached.
     pub async fn judge(&self, context: &Context) -> Result<Verdict, DbErr> {
-        let prompt = self.prompt(context).await?;
+        let evidence = evidence::assess(context, self.timezone);
+        let bounds = self.bounds(&evidence);
+        let mut prompt = self.prompt_for(context, &evidence, bounds).await?;
+        prompt.images = self.pictures(context).await;
         let mut audit = AuditFacts {
             prompt_version: Some(prompt.config.version),
             prompt_length: i32::try_from(prompt.length()).unwrap_or(i32::MAX),
             prompt_token_estimate: i32::try_from(prompt.token_estimate()).unwrap_or(i32::MAX),
+            evidence_score: Some(evidence.score as i32),
+            evidence: Some(evidence_json(&evidence)),
             ..AuditFacts::default()
         };
-        let bands = &self.settings.severity;
-        match self.llm.judge(&prompt).await {
+        match self.llm.judge(&prompt, bounds).await {
             Ok(judgement) => {
                 let answer = judgement.answer;
-                let level = bands
-                    .classify(answer.score)
-                    .unwrap_or(hsi_core::Severity::Critical);
+                let max = i64::from(self.llm.settings().max_adjustment);
+                let proposed = answer.score;
+                let adjustment = (proposed - evidence.score).clamp(-max, max);
+                let score = (evidence.score + adjustment).clamp(0, 100);
+                let level = self.level(score);
                 if let Some(claimed) = answer
                     .claimed_level
                     .as_deref()
                     .filter(|claimed| *claimed != level.as_str())
                 {
                     metrics::counter!("hsi_llm_level_mismatch_total").increment(1);
-                    tracing::warn!(%claimed, derived = %level, score = answer.score, "llm wrote a risk level that does not match its score; using the score");
+                    tracing::warn!(%claimed, derived = %level, score, "llm wrote a risk level that does not match the score; using the score");
                 }
-                if let Some(raw) = answer.clamped_from {
+                if adjustment != proposed - evidence.score {
+                    metrics::counter!("hsi_llm_adjustments_bounded_total").increment(1);
                     tracing::warn!(
-                        raw,
-                        clamped = answer.score,
-                        "llm score outside 0-100, clamped"
+                        proposed,
+                        evidence = evidence.score,
+                        adjustment,
+                        max,
+                        "llm proposed a score beyond its bound; bounded"
                     );
                 }
+                let why: String = answer.reasoning.chars().take(300).collect();
+                audit.adjustment_reason = Some(format!(
+                    "the llm proposed {proposed} against the evidence score {}; {adjustment:+} applied (bound ±{max}){}{why}",
+                    evidence.score,
+                    if why.is_empty() { "" } else { ": " },
+                ));
+                audit.llm_proposed_score = Some(proposed as i32);
+                audit.llm_adjustment = Some(adjustment as i32);
+                audit.structured_output = Some(judgement.structured_output);
                 audit.model = Some(judgement.model);
                 audit.latency_ms =
                     Some(i32::try_from(judgement.latency.as_millis()).unwrap_or(i32::MAX));
                 audit.prompt_tokens = judgement.prompt_tokens;
                 audit.completion_tokens = judgement.completion_tokens;
+                let reasoning = format!(
+                    "{}\n\n{} LLM adjustment {adjustment:+}.",
+                    answer.reasoning,
+                    evidence.reasoning()
+                );
+                let summary = if grounded(&answer.summary, context) {
+                    answer.summary
+                } else {
+                    // A summary that names nothing that was seen is a hallucination; the
+                    // home owner gets the facts instead.
+                    metrics::counter!("hsi_llm_summaries_replaced_total").increment(1);
+                    tracing::warn!(summary = %answer.summary, "llm summary names nothing that was seen; using the evidence summary");
+                    if let Some(reason) = audit.adjustment_reason.as_mut() {
+                        reason.push_str(
+                            " (its summary named nothing that was seen and was replaced)",
+                        );
+                    }
+                    evidence.summary.clone()
+                };
                 Ok(Verdict {
-                    score: answer.score as i32,
+                    score: score as i32,
                     level,
-                    summary: answer.summary,
-                    reasoning: answer.reasoning,
+                    summary,
+                    reasoning: reasoning.trim().to_owned(),
                     audit,
                 })
             }
             Err(failure) => {
-                let rules = fallback::score(context, self.timezone);
-                tracing::warn!(reason = %failure, score = rules.score, "no llm judgement, using the rule-based score");
+                tracing::warn!(reason = %failure, score = evidence.score, "no llm judgement, using the evidence score");
                 audit.is_fallback = true;
                 audit.fallback_reason = Some(failure.to_string());
                 audit.model = Some(format!("rule-based (llm {} failed)", self.llm.model()));
-                let level = bands
-                    .classify(rules.score)
-                    .unwrap_or(hsi_core::Severity::Critical);
                 Ok(Verdict {
-                    score: rules.score as i32,
-                    level,
-                    summary: rules.summary,
-                    reasoning: rules.reasoning,
+                    score: evidence.score as i32,
+                    level: self.level(evidence.score),
+                    summary: evidence.summary.clone(),
+                    reasoning: format!(
+                        "Rule-based score (no LLM judgement). {}",
+                        evidence.reasoning()
+                    ),
                     audit,
                 })
             }
@@ -323,6 +482,58 @@ fn event_message(
         detection_count: i32::try_from(context.detections.len()).unwrap_or(i32::MAX),
         is_fallback,
     }
+}
+
+/// Whether a summary names something of the batch: a class seen (or a word for it),
+/// the camera or a zone.
+fn grounded(summary: &str, context: &Context) -> bool {
+    let text = summary.to_lowercase();
+    let mut words: Vec<String> = context.object_types();
+    words.extend(
+        context
+            .detections
+            .iter()
+            .flat_map(|d| d.zones.iter().map(|z| z.name.to_lowercase())),
+    );
+    words.push(context.camera_name.to_lowercase());
+    for object in context.object_types() {
+        let synonyms: &[&str] = match object.as_str() {
+            "person" => &[
+                "people",
+                "someone",
+                "man",
+                "woman",
+                "visitor",
+                "intruder",
+                "figure",
+                "individual",
+            ],
+            "car" | "truck" | "bus" | "motorcycle" => &["vehicle", "car", "truck", "van"],
+            "dog" | "cat" | "bird" | "horse" => &["animal", "pet"],
+            _ => &[],
+        };
+        words.extend(synonyms.iter().map(|s| (*s).to_owned()));
+    }
+    words
+        .iter()
+        .filter(|w| !w.trim().is_empty())
+        .any(|word| text.contains(word.as_str()))
+}
+
+fn evidence_json(evidence: &Evidence) -> serde_json::Value {
+    serde_json::json!({
+        "score": evidence.score,
+        "log_odds": (evidence.log_odds * 100.0).round() / 100.0,
+        "factors": evidence.factors,
+    })
+}
+
+fn record_judgement(verdict: &Verdict, started: Instant) {
+    let fallback = verdict.audit.is_fallback.to_string();
+    metrics::histogram!("hsi_analysis_seconds", "fallback" => fallback.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("hsi_events_total", "level" => verdict.level.as_str(), "fallback" => fallback.clone()).increment(1);
+    metrics::counter!("hsi_judgements_total", "outcome" => if verdict.audit.is_fallback { "fallback" } else { "llm" }).increment(1);
 }
 
 fn retry(err: DbErr) -> HandlerError {

@@ -50,6 +50,12 @@ pub struct DetectionFact {
     pub confidence: f64,
     pub seen_at: DateTime<Utc>,
     pub zones: Vec<ZoneFact>,
+    /// The photo or clip it was found in (for vision models).
+    #[serde(skip)]
+    pub file_path: String,
+    /// Its crop, when the detection worker wrote one.
+    #[serde(skip)]
+    pub thumbnail_path: Option<String>,
 }
 
 /// How the activity compares with the camera's history for this hour.
@@ -182,6 +188,8 @@ pub async fn gather(
             confidence: row.confidence.unwrap_or_default(),
             seen_at: row.detected_at,
             zones: zones_of(row, &polygons),
+            file_path: row.file_path.clone(),
+            thumbnail_path: row.thumbnail_path.clone(),
         })
         .collect();
     let started_at = rows.first().map_or(now, |r| r.detected_at);

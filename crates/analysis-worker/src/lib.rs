@@ -9,7 +9,7 @@
 mod alerting;
 pub mod analyzer;
 pub mod context;
-pub mod fallback;
+pub mod evidence;
 pub mod geometry;
 mod grpc;
 pub mod llm;
@@ -17,6 +17,7 @@ pub mod prompt;
 pub mod sanitize;
 mod settings;
 pub mod store;
+pub mod vision;
 
 pub use analyzer::Analyzer;
 pub use grpc::{serve, AnalysisApi};

@@ -1,5 +1,6 @@
 //! The analysis worker's settings.
 
+use crate::llm::structured::ServerKind;
 use hsi_alerts::AlertSettings;
 use hsi_core::metrics_export::MetricsSettings;
 use hsi_core::settings::{
@@ -67,9 +68,24 @@ pub struct LlmSettings {
     pub breaker_failures: u32,
     /// ... which then answers "unavailable" without calling for this long.
     pub breaker_open_secs: u64,
-    /// Ask for the reply schema (`json_schema`) first, stepping down to `json_object`
-    /// when the server does not support it.
+    /// Hold the model to the reply schema the way its server enforces it (see
+    /// `llm::structured`); off asks for `json_object` only.
     pub structured_output: bool,
+    /// The kind of server at `base_url`: `auto` (detected at the first call and after
+    /// a rejection), `llama_cpp`, `llama_cpp_python`, `vllm`, `ollama` or `openai`.
+    pub server: ServerKind,
+    /// How far the LLM may move the evidence score, in points either way (0: the LLM
+    /// only writes the summary and reasoning).
+    pub max_adjustment: u32,
+    /// Send the event's pictures (full frame downscaled, then thumbnails) as image
+    /// parts, for vision-language models.
+    pub vision: bool,
+    /// At most this many pictures per prompt ...
+    pub vision_max_images: usize,
+    /// ... adding at most this many bytes (base64) to the request ...
+    pub vision_max_bytes: usize,
+    /// ... each downscaled to at most this many pixels on its longest side.
+    pub vision_max_side: u32,
 }
 
 impl Default for LlmSettings {
@@ -86,6 +102,12 @@ impl Default for LlmSettings {
             breaker_failures: 5,
             breaker_open_secs: 30,
             structured_output: true,
+            server: ServerKind::Auto,
+            max_adjustment: 10,
+            vision: false,
+            vision_max_images: 4,
+            vision_max_bytes: 1_500_000,
+            vision_max_side: 768,
         }
     }
 }
@@ -110,6 +132,10 @@ pub struct AnalysisSettings {
     pub events_channel: String,
     /// The home's IANA time zone: what "night" means, and the times the judge reads.
     pub timezone: String,
+    /// A fast-path batch is written at once on its evidence score, and rules that fire
+    /// on the fast path alert before the LLM answers; the judgement then revises the
+    /// event and those alerts. Off: every batch waits for its judgement.
+    pub two_stage: bool,
 }
 
 impl Default for AnalysisSettings {
@@ -123,6 +149,7 @@ impl Default for AnalysisSettings {
             prompt_model: "nemotron".to_owned(),
             events_channel: "events".to_owned(),
             timezone: "UTC".to_owned(),
+            two_stage: true,
         }
     }
 }
@@ -170,7 +197,21 @@ impl Validate for Settings {
                 format!("{t} is outside 0..=2"),
             ));
         }
+        if llm.max_adjustment > 50 {
+            return Err(SettingsError::invalid(
+                "llm.max_adjustment",
+                format!("{} is more than 50 points", llm.max_adjustment),
+            ));
+        }
+        if llm.vision_max_side < 64 {
+            return Err(SettingsError::invalid(
+                "llm.vision_max_side",
+                format!("{} is under 64 pixels", llm.vision_max_side),
+            ));
+        }
         for (key, value) in [
+            ("llm.vision_max_images", llm.vision_max_images as u64),
+            ("llm.vision_max_bytes", llm.vision_max_bytes as u64),
             ("llm.timeout_ms", llm.timeout_ms),
             ("llm.attempts", u64::from(llm.attempts)),
             ("llm.breaker_failures", u64::from(llm.breaker_failures)),

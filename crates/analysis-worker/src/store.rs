@@ -24,6 +24,14 @@ pub struct AuditFacts {
     pub prompt_token_estimate: i32,
     pub prompt_tokens: Option<i32>,
     pub completion_tokens: Option<i32>,
+    pub evidence_score: Option<i32>,
+    pub evidence: Option<serde_json::Value>,
+    pub llm_proposed_score: Option<i32>,
+    pub llm_adjustment: Option<i32>,
+    pub adjustment_reason: Option<String>,
+    pub structured_output: Option<String>,
+    /// A fast-path event written before its judgement.
+    pub provisional: bool,
 }
 
 /// The verdict on a batch.
@@ -47,13 +55,15 @@ pub async fn event_of_batch(
         .await
 }
 
-/// Whether the event was judged by the rule-based scorer (its audit says so).
-pub async fn is_fallback(db: &DatabaseConnection, event_id: i32) -> Result<bool, DbErr> {
+/// How an event was judged, as its audit says: (by the fallback, still provisional).
+pub async fn judged_how(db: &DatabaseConnection, event_id: i32) -> Result<(bool, bool), DbErr> {
     let audit = event_audits::Entity::find()
         .filter(event_audits::Column::EventId.eq(event_id))
         .one(db)
         .await?;
-    Ok(audit.is_some_and(|audit| audit.is_fallback))
+    Ok(audit.map_or((false, false), |audit| {
+        (audit.is_fallback, audit.stage == "provisional")
+    }))
 }
 
 /// What writing a batch's event found.
@@ -146,8 +156,21 @@ pub async fn rewrite_verdict(
     verdict: &Verdict,
 ) -> Result<events::Model, DbErr> {
     let tx = db.begin().await?;
+    let event = rewrite_verdict_in(&tx, event_id, context, verdict).await?;
+    tx.commit().await?;
+    Ok(event)
+}
+
+/// [`rewrite_verdict`] inside the caller's transaction (the judgement of a provisional
+/// event commits with the revisions of its alerts).
+pub async fn rewrite_verdict_in(
+    tx: &DatabaseTransaction,
+    event_id: i32,
+    context: &Context,
+    verdict: &Verdict,
+) -> Result<events::Model, DbErr> {
     let mut event: events::ActiveModel = events::Entity::find_by_id(event_id)
-        .one(&tx)
+        .one(tx)
         .await?
         .ok_or(DbErr::RecordNotFound(event_id.to_string()))?
         .into();
@@ -156,7 +179,7 @@ pub async fn rewrite_verdict(
     event.summary = Set(Some(verdict.summary.clone()));
     event.reasoning = Set(Some(verdict.reasoning.clone()));
     event.object_types = Set(Some(context.object_types().join(",")));
-    let event = event.update(&tx).await?;
+    let event = event.update(tx).await?;
     // The audit describes the latest judgement; replace it in place (one row per event).
     use event_audits::Column as A;
     event_audits::Entity::insert(audit_row(context, &verdict.audit, event_id))
@@ -177,12 +200,18 @@ pub async fn rewrite_verdict(
                     A::LlmLatencyMs,
                     A::LlmPromptTokens,
                     A::LlmCompletionTokens,
+                    A::EvidenceScore,
+                    A::Evidence,
+                    A::LlmProposedScore,
+                    A::LlmAdjustment,
+                    A::AdjustmentReason,
+                    A::StructuredOutput,
+                    A::Stage,
                 ])
                 .to_owned(),
         )
-        .exec_without_returning(&tx)
+        .exec_without_returning(tx)
         .await?;
-    tx.commit().await?;
     Ok(event)
 }
 
@@ -214,6 +243,18 @@ fn audit_row(context: &Context, audit: &AuditFacts, event_id: i32) -> event_audi
         llm_latency_ms: Set(audit.latency_ms),
         llm_prompt_tokens: Set(audit.prompt_tokens),
         llm_completion_tokens: Set(audit.completion_tokens),
+        evidence_score: Set(audit.evidence_score),
+        evidence: Set(audit.evidence.clone()),
+        llm_proposed_score: Set(audit.llm_proposed_score),
+        llm_adjustment: Set(audit.llm_adjustment),
+        adjustment_reason: Set(audit.adjustment_reason.clone()),
+        structured_output: Set(audit.structured_output.clone()),
+        stage: Set(if audit.provisional {
+            "provisional"
+        } else {
+            "final"
+        }
+        .to_owned()),
         ..Default::default()
     }
 }

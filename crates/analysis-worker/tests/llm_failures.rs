@@ -62,9 +62,10 @@ async fn a_level_the_model_writes_is_never_trusted() {
         .await
         .expect("handled");
     let event = &world.events().await[0];
+    // The level follows the score (82 - 10 at most), never the word the model wrote.
     assert_eq!(
         (event.risk_score, event.risk_level.as_deref()),
-        (Some(20), Some("low"))
+        (Some(72), Some("high"))
     );
 }
 
@@ -82,9 +83,19 @@ async fn an_out_of_range_score_is_clamped() {
         .await
         .expect("handled");
     let event = &world.events().await[0];
+    // 250 reads as 100, and the evidence score (82) moves by the bound (10) at most.
     assert_eq!(
         (event.risk_score, event.risk_level.as_deref()),
-        (Some(100), Some("critical"))
+        (Some(92), Some("critical"))
+    );
+    let audit = world.audit(event.id).await;
+    assert_eq!(
+        (
+            audit.evidence_score,
+            audit.llm_proposed_score,
+            audit.llm_adjustment
+        ),
+        (Some(82), Some(100), Some(10))
     );
 }
 
@@ -102,17 +113,22 @@ async fn fallback_event(
         .expect("the event is written anyway");
     let audit = world.audit(event.id).await;
     assert!(audit.is_fallback, "marked as fallback");
-    // Person (30) in the entry-point zone (20) at night (15); the cat adds nothing.
+    // The evidence alone: a sure person (+1.5) on the entry-point porch at night (+2.0)
+    // at 23:10 (+1.5) from a prior of -3.5 is 82; the doubtful cat adds nothing.
     assert_eq!(
         (event.risk_score, event.risk_level.as_deref()),
-        (Some(65), Some("high"))
+        (Some(82), Some("high"))
+    );
+    assert_eq!(
+        (audit.evidence_score, audit.llm_adjustment),
+        (Some(82), None)
     );
     assert!(
         event
             .reasoning
             .as_deref()
             .unwrap_or_default()
-            .starts_with("Rule-based score 65"),
+            .starts_with("Rule-based score (no LLM judgement). Evidence score 82"),
         "{:?}",
         event.reasoning
     );
@@ -189,7 +205,7 @@ async fn malformed_and_schema_breaking_replies_give_a_rule_based_event() {
 
 #[tokio::test]
 async fn transient_errors_are_retried_before_giving_up() {
-    let llm = FakeLlm::start(Reply::judgement(33, "retried")).await;
+    let llm = FakeLlm::start(Reply::judgement(33, "A person, judged after retries")).await;
     llm.then([
         Reply::Status(503, "busy".into()),
         Reply::Status(500, "oops".into()),
@@ -202,7 +218,10 @@ async fn transient_errors_are_retried_before_giving_up() {
         .await
         .expect("handled");
     let event = &world.events().await[0];
-    assert_eq!(event.summary.as_deref(), Some("retried"));
+    assert_eq!(
+        event.summary.as_deref(),
+        Some("A person, judged after retries")
+    );
     assert!(!world.audit(event.id).await.is_fallback);
     assert_eq!(llm.requests().len(), 3);
 }
@@ -238,11 +257,11 @@ async fn a_server_without_json_schema_is_asked_for_json_object_instead() {
         ["json_schema", "json_object", "json_object"],
         "stepped down once and remembered"
     );
-    assert!(world
-        .events()
-        .await
-        .iter()
-        .all(|e| e.risk_score == Some(12)));
+    // The person on the porch at night (evidence 82) can be moved down to 72 at most;
+    // the doubtful cat alone (evidence 2) up to 12.
+    let mut scores: Vec<_> = world.events().await.iter().map(|e| e.risk_score).collect();
+    scores.sort();
+    assert_eq!(scores, [Some(12), Some(72)]);
 }
 
 #[tokio::test]

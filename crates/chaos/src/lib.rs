@@ -11,6 +11,7 @@
 //! the test suite (`tests/model_chaos.rs`).
 
 pub mod invariants;
+pub mod latency;
 pub mod photos;
 pub mod receiver;
 pub mod report;

@@ -10,6 +10,8 @@ use std::time::Duration;
 const USAGE: &str = "usage: hsi-chaos run [--files N] [--cameras N] [--rate FILES_PER_S]
                      [--scenarios a,b,...] [--bin-dir DIR] [--llm URL|managed|none]
                      [--pg-restart COMMAND] [--quiet-timeout SECS] [--seed N]
+       hsi-chaos first-alert [--photos N] [--interval-ms MS] [--fast-path-confidence C]
+                     [--bin-dir DIR] [--llm URL|managed|none]
        hsi-chaos service <file-watcher|detection-worker|batch-aggregator|analysis-worker>
 scenarios: baseline, kill-services, redis-restart, redis-flush, postgres-restart,
            llm-restart, webhook-down (default: all), small
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("service") => serve(args.get(1).map(String::as_str), &args[args.len().min(2)..]),
         Some("run") => run(&args[1..]),
+        Some("first-alert") => first_alert(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -38,6 +41,66 @@ fn serve(name: Option<&str>, args: &[String]) -> ExitCode {
         other => {
             eprintln!("unknown service {other:?}\n{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `hsi-chaos first-alert`: the photo-to-first-alert latency table.
+fn first_alert(args: &[String]) -> ExitCode {
+    let mut plan = hsi_chaos::latency::Plan {
+        photos: 50,
+        interval: Duration::from_millis(2_500),
+        settle: Duration::from_secs(180),
+        samples: PathBuf::new(),
+        fast_path_confidence: 0.5,
+    };
+    let mut passed = Vec::new();
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().cloned();
+        match (flag.as_str(), value.as_deref().map(str::parse::<f64>)) {
+            ("--photos", Some(Ok(n))) => plan.photos = n as usize,
+            ("--interval-ms", Some(Ok(n))) => plan.interval = Duration::from_millis(n as u64),
+            ("--fast-path-confidence", Some(Ok(c))) => plan.fast_path_confidence = c as f32,
+            ("--bin-dir" | "--llm", Some(_)) => {
+                passed.push(flag.clone());
+                passed.extend(value);
+            }
+            _ => {
+                eprintln!("bad option {flag:?} {value:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let options = match options(&passed) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("{err}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    plan.samples = options.load.photos.clone();
+    hsi_testkit::init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "==> first-alert latency: {} photos of a person, one camera each, every {} ms",
+        plan.photos,
+        plan.interval.as_millis()
+    );
+    match runtime.block_on(hsi_chaos::latency::run(&options.setup, &plan)) {
+        Ok(report) => {
+            println!("{}", report.table());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("the benchmark could not run: {err}");
+            ExitCode::FAILURE
         }
     }
 }

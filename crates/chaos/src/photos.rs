@@ -55,7 +55,22 @@ pub fn generate(
     empty_every: usize,
     rng: &mut Rng,
 ) -> Result<Vec<Photo>, String> {
-    let sources = SOURCES
+    generate_from(photos, &SOURCES, count, empty_every, rng)
+}
+
+/// `count` distinct photos of the sample with a person in it (for the fast path).
+pub fn people(photos: &Path, count: usize, rng: &mut Rng) -> Result<Vec<Photo>, String> {
+    generate_from(photos, &["person.jpg"], count, 0, rng)
+}
+
+fn generate_from(
+    photos: &Path,
+    names: &[&str],
+    count: usize,
+    empty_every: usize,
+    rng: &mut Rng,
+) -> Result<Vec<Photo>, String> {
+    let sources = names
         .iter()
         .map(|name| {
             let path = photos.join(name);

@@ -1,23 +1,36 @@
 //! The webhook receiver alerts go to: a real HTTP server on a fixed port that can be
 //! taken down and brought back, counting what it receives by idempotency key.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::task::JoinHandle;
 
 /// Requests received, by `Idempotency-Key`.
 pub type Received = Arc<Mutex<HashMap<String, u32>>>;
+
+/// Every body received, with when it arrived (for latency measurements).
+pub type Bodies = Arc<Mutex<Vec<(Instant, Value)>>>;
+
+#[derive(Debug, Clone, Default)]
+struct Shared {
+    received: Received,
+    bodies: Bodies,
+}
 
 /// A receiver that is up or down.
 #[derive(Debug)]
 pub struct Receiver {
     pub addr: SocketAddr,
     received: Received,
+    bodies: Bodies,
     server: Option<JoinHandle<()>>,
 }
 
@@ -29,6 +42,7 @@ impl Receiver {
         let mut receiver = Self {
             addr,
             received: Received::default(),
+            bodies: Bodies::default(),
             server: None,
         };
         receiver.serve(listener);
@@ -42,7 +56,10 @@ impl Receiver {
     fn serve(&mut self, listener: tokio::net::TcpListener) {
         let app = Router::new()
             .route("/hook", post(receive))
-            .with_state(self.received.clone());
+            .with_state(Shared {
+                received: self.received.clone(),
+                bodies: self.bodies.clone(),
+            });
         self.server = Some(tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         }));
@@ -86,7 +103,22 @@ impl Receiver {
     }
 }
 
-async fn receive(State(received): State<Received>, headers: HeaderMap) -> StatusCode {
+/// Every JSON body received so far, with its arrival time.
+impl Receiver {
+    pub fn bodies(&self) -> Vec<(Instant, Value)> {
+        self.bodies
+            .lock()
+            .map(|bodies| bodies.clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let at = Instant::now();
+    if let (Ok(value), Ok(mut bodies)) = (serde_json::from_slice(&body), shared.bodies.lock()) {
+        bodies.push((at, value));
+    }
+    let received = shared.received;
     let key = headers
         .get("idempotency-key")
         .and_then(|value| value.to_str().ok())

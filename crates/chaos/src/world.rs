@@ -137,6 +137,15 @@ const PREFIX: &str = "hsi:";
 impl World {
     /// Builds the world of a scenario and starts its services.
     pub async fn start(setup: &Setup, name: &str) -> Result<Self, String> {
+        Self::start_with(setup, name, &[]).await
+    }
+
+    /// [`World::start`], with settings of its own: (service, `HSI__...` key, value).
+    pub async fn start_with(
+        setup: &Setup,
+        name: &str,
+        overrides: &[(&str, &str, &str)],
+    ) -> Result<Self, String> {
         let logs = setup.logs.join(name);
         std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
         let db = TestDatabase::migrated().await;
@@ -179,7 +188,13 @@ impl World {
             services: Vec::new(),
         };
         for name in SERVICES {
-            let env = world.env(name, setup, &llm_url);
+            let mut env = world.env(name, setup, &llm_url);
+            for (service, key, value) in overrides {
+                if *service == name {
+                    env.retain(|(k, _)| k != key);
+                    env.push(((*key).to_owned(), (*value).to_owned()));
+                }
+            }
             let mut service = ServiceProcess::new(name, setup.launcher.clone(), env, &logs);
             service
                 .start()

@@ -13,7 +13,9 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use std::time::Duration;
 
 /// The holder of the cooldown for `dedup_key` at `now`: `<event id>:<rule id>` of the
-/// newest alert with that key created within `cooldown`, if there is one.
+/// newest alert with that key created within `cooldown`, if there is one. An alert the
+/// judgement withdrew holds nothing: a false fast-path alarm must not silence the next
+/// real one.
 pub(crate) async fn held_by(
     txn: &impl ConnectionTrait,
     dedup_key: &str,
@@ -28,7 +30,7 @@ pub(crate) async fn held_by(
         .query_one(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT event_id::text || ':' || coalesce(rule_id::text, '') AS holder FROM alerts \
-             WHERE dedup_key = $1 AND created_at > $2 ORDER BY created_at DESC LIMIT 1",
+             WHERE dedup_key = $1 AND created_at > $2 AND withdrawn_at IS NULL ORDER BY created_at DESC LIMIT 1",
             [dedup_key.into(), since.into()],
         ))
         .await

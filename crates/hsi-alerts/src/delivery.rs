@@ -15,7 +15,10 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// The JSON body a webhook receives.
+/// The JSON body a webhook receives. A fast-path alert arrives first with `stage`
+/// `provisional`, then again, under the same `alert_id` with a higher `revision`, when
+/// the judgement arrives (`change`: upgraded, downgraded, confirmed or withdrawn).
+/// Receivers replace the earlier message and ignore a revision older than one they have.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertPayload {
     pub alert_id: Uuid,
@@ -24,10 +27,34 @@ pub struct AlertPayload {
     pub event_id: i32,
     pub camera_id: String,
     pub risk_score: i32,
+    /// The event's risk level (empty in payloads from before revisions existed).
+    #[serde(default)]
+    pub risk_level: String,
     pub summary: String,
     pub object_types: Vec<String>,
     pub dedup_key: String,
     pub created_at: DateTime<Utc>,
+    /// 1 when raised, one more for each revision.
+    #[serde(default = "first_revision")]
+    pub revision: i32,
+    /// `provisional` (raised on a fast-path detection's evidence, before the judgement)
+    /// or `final`.
+    #[serde(default = "final_stage")]
+    pub stage: String,
+    /// What a revision changed: `upgraded`, `downgraded`, `confirmed` or `withdrawn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+    /// Why it was withdrawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_reason: Option<String>,
+}
+
+fn first_revision() -> i32 {
+    1
+}
+
+fn final_stage() -> String {
+    "final".to_owned()
 }
 
 /// The rule that raised an alert.
@@ -68,9 +95,14 @@ impl ChannelResult {
     }
 }
 
-/// The value of the idempotency header for channel `index` of `alert_id`.
-pub fn idempotency_key(alert_id: Uuid, index: usize) -> String {
-    format!("{alert_id}:{index}")
+/// The value of the idempotency header for channel `index` of revision `revision` of
+/// `alert_id`: a receiver drops repeats of one revision, never a new revision.
+pub fn idempotency_key(alert_id: Uuid, revision: i32, index: usize) -> String {
+    if revision <= 1 {
+        format!("{alert_id}:{index}")
+    } else {
+        format!("{alert_id}:r{revision}:{index}")
+    }
 }
 
 /// Shared by every delivery of one engine.
@@ -87,6 +119,11 @@ impl Deliverer {
     pub(crate) async fn attempt(&self, claimed: Claimed) {
         let alert_id = claimed.id;
         let (record, sent) = match AlertPayload::deserialize(&claimed.metadata["payload"]) {
+            // The row's revision is the truth (the payload of an older row has none).
+            Ok(mut payload) if payload.revision != claimed.revision => {
+                payload.revision = claimed.revision;
+                self.send_all(&claimed, &payload).await
+            }
             Ok(payload) => self.send_all(&claimed, &payload).await,
             Err(err) => {
                 let reason = format!("alert has no deliverable payload: {err}");
@@ -104,7 +141,13 @@ impl Deliverer {
         let state = record.state;
         let last_error = record.last_error.clone().unwrap_or_default();
         match store::record_attempt(&self.db, &claimed, record).await {
-            Ok(true) => {
+            Ok(store::Outcome::Superseded) => {
+                // The alert was revised while this revision was being sent; the new one
+                // is due now. What was sent is still history.
+                tracing::info!(%alert_id, revision = claimed.revision, "alert revised during its delivery; the new revision is due");
+                history::record(&self.db, alert_id, claimed.attempts + 1, state, &sent).await;
+            }
+            Ok(store::Outcome::Recorded) => {
                 match state {
                     "delivered" => tracing::info!(%alert_id, "alert delivered"),
                     "retrying" => {
@@ -117,7 +160,7 @@ impl Deliverer {
                 }
                 history::record(&self.db, alert_id, claimed.attempts + 1, state, &sent).await;
             }
-            Ok(false) => {
+            Ok(store::Outcome::LeaseLost) => {
                 tracing::warn!(%alert_id, "delivery outlived its lease; another attempt owns the alert now")
             }
             // The lease runs out and the sweeper tries again; receivers drop the repeat
@@ -143,7 +186,7 @@ impl Deliverer {
                     Some(done) if done.ok => (done, None),
                     before => {
                         let started_at = Utc::now();
-                        let key = idempotency_key(payload.alert_id, index);
+                        let key = idempotency_key(payload.alert_id, payload.revision, index);
                         let mut result =
                             self.deliver_before(channel, payload, &key, deadline).await;
                         let requests = result.attempts;
@@ -172,7 +215,11 @@ impl Deliverer {
     /// Turns the channels' results into the alert's new delivery state.
     fn outcome(&self, claimed: &Claimed, results: Vec<ChannelResult>) -> AttemptRecord {
         let now = Utc::now();
-        let attempt = u32::try_from(claimed.attempts).unwrap_or(0) + 1;
+        // Attempts of this revision: each revision gets the full budget.
+        let base = claimed.metadata["revision_attempts_base"]
+            .as_i64()
+            .unwrap_or(0);
+        let attempt = u32::try_from(i64::from(claimed.attempts) - base).unwrap_or(0) + 1;
         let delivered = results.iter().all(|r| r.ok);
         let failures: Vec<String> = results
             .iter()
@@ -343,7 +390,13 @@ mod tests {
     #[test]
     fn idempotency_keys_differ_per_channel_only() {
         let id = Uuid::nil();
-        assert_eq!(idempotency_key(id, 0), idempotency_key(id, 0));
-        assert_ne!(idempotency_key(id, 0), idempotency_key(id, 1));
+        assert_eq!(idempotency_key(id, 1, 0), idempotency_key(id, 1, 0));
+        assert_ne!(idempotency_key(id, 1, 0), idempotency_key(id, 1, 1));
+        assert_ne!(idempotency_key(id, 1, 0), idempotency_key(id, 2, 0));
+        assert_eq!(
+            idempotency_key(id, 1, 0),
+            format!("{id}:0"),
+            "unchanged for first revisions"
+        );
     }
 }

@@ -6,7 +6,7 @@ use crate::evaluate::evaluate;
 use crate::explain::alert_dedup_key;
 use crate::facts::EventFacts;
 use crate::outbox::Outbox;
-use crate::record::{self, Candidate, CreatedAlert, Recorded};
+use crate::record::{self, Candidate, CreatedAlert, Judged, Recorded};
 use crate::rule::AlertRule;
 use crate::settings::AlertSettings;
 use crate::ssrf::GuardedResolver;
@@ -93,6 +93,11 @@ impl AlertEngine {
     /// that writes the event, so the event and its alerts commit together). Nothing is
     /// delivered until the caller has committed and called [`AlertEngine::deliver`];
     /// should the caller die in between, the outbox sweep delivers them.
+    ///
+    /// Alerts raised for the event's fast-path stage (see
+    /// [`AlertEngine::on_provisional_in`]) are revised here instead: kept with the judged
+    /// facts (upgraded, downgraded or confirmed) when their rule still matches, withdrawn
+    /// when it does not; either way due for delivery again under the same id.
     pub async fn on_event_in(
         &self,
         txn: &impl ConnectionTrait,
@@ -100,15 +105,52 @@ impl AlertEngine {
         summary: &str,
     ) -> Result<Vec<CreatedAlert>, AlertError> {
         let rules = self.rules().await?;
-        let candidates: Vec<Candidate<'_>> = rules
+        let all: Vec<Candidate<'_>> = rules
             .iter()
-            .filter_map(|rule| candidate(rule, facts, summary))
+            .filter_map(|rule| candidate(rule, facts, summary, "final"))
             .collect();
+        let provisional = store::provisional_alerts(txn, facts.event_id).await?;
+        let mut created = Vec::new();
+        let mut candidates = Vec::with_capacity(all.len());
+        for candidate in all {
+            match provisional
+                .iter()
+                .find(|p| p.rule_id == Some(candidate.rule.id))
+            {
+                Some(alert) => {
+                    let revised =
+                        record::revise(txn, alert, facts, summary, Judged::Kept(&candidate))
+                            .await?;
+                    log_revision(facts, &revised);
+                    created.push(revised);
+                }
+                None => candidates.push(candidate),
+            }
+        }
+        for alert in &provisional {
+            if created.iter().any(|c| c.id == alert.id) {
+                continue;
+            }
+            let reason = match rules.iter().find(|r| Some(r.id) == alert.rule_id) {
+                Some(rule) => match evaluate(rule, facts) {
+                    Err(mismatch) => format!(
+                        "the judged event no longer matches the rule: {} (risk score {})",
+                        mismatch.as_str(),
+                        facts.risk_score
+                    ),
+                    Ok(_) => "the judged event no longer matches the rule".to_owned(),
+                },
+                None => "the rule was disabled or deleted before the judgement".to_owned(),
+            };
+            let revised =
+                record::revise(txn, alert, facts, summary, Judged::Withdrawn { reason }).await?;
+            log_revision(facts, &revised);
+            created.push(revised);
+        }
         if candidates.is_empty() {
-            return Ok(Vec::new());
+            return Ok(created);
         }
         let recorded = record::record_all(txn, &candidates).await?;
-        let mut created = Vec::new();
         for (candidate, outcome) in candidates.iter().zip(recorded) {
             let rule = candidate.rule;
             match outcome {
@@ -128,6 +170,38 @@ impl AlertEngine {
                         .increment(1);
                     tracing::info!(event_id = facts.event_id, rule_id = %rule.id, held_by, "alert suppressed by cooldown");
                 }
+            }
+        }
+        Ok(created)
+    }
+
+    /// Raises, inside the caller's transaction, the alerts of the rules that fire on the
+    /// fast path (`fire_on_fast_path`), from a fast-path event's provisional facts (its
+    /// evidence score, before any LLM). Each is revised by [`AlertEngine::on_event_in`]
+    /// when the judgement arrives.
+    pub async fn on_provisional_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        facts: &EventFacts,
+        summary: &str,
+    ) -> Result<Vec<CreatedAlert>, AlertError> {
+        let rules = self.rules().await?;
+        let candidates: Vec<Candidate<'_>> = rules
+            .iter()
+            .filter(|rule| rule.fire_on_fast_path)
+            .filter_map(|rule| candidate(rule, facts, summary, "provisional"))
+            .collect();
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let recorded = record::record_all(txn, &candidates).await?;
+        let mut created = Vec::new();
+        for (candidate, outcome) in candidates.iter().zip(recorded) {
+            if let Recorded::Created(alert) = outcome {
+                metrics::counter!("hsi_alerts_created_total", "severity" => alert.severity.as_str())
+                    .increment(1);
+                tracing::info!(event_id = facts.event_id, rule_id = %candidate.rule.id, alert_id = %alert.id, severity = %alert.severity, "provisional alert created on the fast path");
+                created.push(alert);
             }
         }
         Ok(created)
@@ -218,6 +292,7 @@ fn candidate<'a>(
     rule: &'a AlertRule,
     facts: &'a EventFacts,
     summary: &'a str,
+    stage: &'static str,
 ) -> Option<Candidate<'a>> {
     let matched = match evaluate(rule, facts) {
         Ok(matched) => matched,
@@ -233,7 +308,14 @@ fn candidate<'a>(
         matched,
         dedup_key,
         summary,
+        stage,
     })
+}
+
+fn log_revision(facts: &EventFacts, revised: &CreatedAlert) {
+    let change = revised.change.as_deref().unwrap_or("confirmed");
+    metrics::counter!("hsi_alert_revisions_total", "change" => change.to_owned()).increment(1);
+    tracing::info!(event_id = facts.event_id, alert_id = %revised.id, revision = revised.revision, change, risk_score = facts.risk_score, risk_level = %facts.risk_level, "alert revised by the judgement");
 }
 
 /// One client for all webhooks. Redirects are not followed (a redirect could lead past

@@ -30,6 +30,8 @@ pub enum AlertError {
     Settings(#[from] hsi_core::settings::SettingsError),
     #[error("cannot build the webhook http client: {0}")]
     HttpClient(#[source] reqwest::Error),
+    #[error("{0}")]
+    Corrupt(String),
 }
 
 impl AlertError {

@@ -162,6 +162,7 @@ mod tests {
             event_id: 1,
             camera_id: "front_door".to_owned(),
             risk_score: 70,
+            risk_level: "high".to_owned(),
             object_types: vec!["person".to_owned(), "car".to_owned()],
             detections,
             // A Monday, 23:00 UTC.

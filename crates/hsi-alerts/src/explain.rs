@@ -226,6 +226,7 @@ mod tests {
             event_id: id,
             camera_id: camera.to_owned(),
             risk_score: risk,
+            risk_level: String::new(),
             object_types: Vec::new(),
             detections: detections
                 .iter()

@@ -11,6 +11,10 @@ pub struct EventFacts {
     pub camera_id: String,
     /// The event's risk score, 0-100.
     pub risk_score: i32,
+    /// The event's risk level (low, medium, high, critical), as the worker's bands read
+    /// the score; receivers get it, and a revision compares it.
+    #[serde(default)]
+    pub risk_level: String,
     /// Classes the event lists (`events.object_types`); reported in alerts. Rule
     /// conditions on object types, confidence and zones are checked per detection.
     pub object_types: Vec<String>,

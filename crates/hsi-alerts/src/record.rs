@@ -22,7 +22,7 @@ use crate::store::{self, NewAlert};
 use chrono::{DateTime, Utc};
 use hsi_core::Severity;
 use sea_orm::ConnectionTrait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -37,6 +37,10 @@ pub struct CreatedAlert {
     pub created_at: DateTime<Utc>,
     /// Channels it is to be delivered to (0: the alert is only a record).
     pub channels: usize,
+    /// 1 for a new alert; more for a revision of a provisional one.
+    pub revision: i32,
+    /// What a revision changed (`upgraded`, `downgraded`, `confirmed`, `withdrawn`).
+    pub change: Option<String>,
 }
 
 /// What became of a matching rule.
@@ -59,6 +63,8 @@ pub(crate) struct Candidate<'a> {
     pub matched: RuleMatch,
     pub dedup_key: String,
     pub summary: &'a str,
+    /// `provisional` for a fast-path alert raised before the judgement, else `final`.
+    pub stage: &'static str,
 }
 
 /// Records every candidate in `txn` (see the module docs); one result per candidate.
@@ -108,6 +114,8 @@ async fn record(
         dedup_key: candidate.dedup_key.clone(),
         created_at: now,
         channels: rule.channels.len(),
+        revision: 1,
+        change: None,
     };
     store::insert_alert(txn, new_alert).await?;
     Ok(Recorded::Created(created))
@@ -128,10 +136,15 @@ fn build(candidate: &Candidate<'_>, created_at: DateTime<Utc>) -> NewAlert {
         event_id: facts.event_id,
         camera_id: facts.camera_id.clone(),
         risk_score: facts.risk_score,
+        risk_level: facts.risk_level.clone(),
         summary: candidate.summary.to_owned(),
         object_types: facts.object_types.clone(),
         dedup_key: candidate.dedup_key.clone(),
         created_at,
+        revision: 1,
+        stage: candidate.stage.to_owned(),
+        change: None,
+        withdrawn_reason: None,
     };
     NewAlert {
         id,
@@ -164,5 +177,95 @@ fn metadata(candidate: &Candidate<'_>, payload: &AlertPayload) -> Value {
             "occurred_at": facts.occurred_at,
         },
         "payload": payload,
+    })
+}
+
+/// What the judgement does to a provisional alert: keeps it (its rule still matches the
+/// judged event) or withdraws it (it no longer does: `reason`).
+#[derive(Debug)]
+pub(crate) enum Judged<'a> {
+    Kept(&'a Candidate<'a>),
+    Withdrawn { reason: String },
+}
+
+/// Revises a provisional alert with the judgement (in the caller's transaction, under
+/// the (event, rule) lock): the payload carries the judged score, level and summary,
+/// one more revision, and what changed; it is due for delivery again.
+pub(crate) async fn revise(
+    txn: &impl ConnectionTrait,
+    alert: &store::Provisional,
+    facts: &EventFacts,
+    summary: &str,
+    judged: Judged<'_>,
+) -> Result<CreatedAlert, AlertError> {
+    let mut metadata = match alert.metadata.clone() {
+        Value::Object(object) => object,
+        _ => serde_json::Map::new(),
+    };
+    let mut payload = AlertPayload::deserialize(&metadata["payload"]).map_err(|err| {
+        AlertError::Corrupt(format!(
+            "alert {} has no payload to revise: {err}",
+            alert.id
+        ))
+    })?;
+    let before = payload.risk_level.parse::<Severity>().ok();
+    let after = facts.risk_level.parse::<Severity>().ok();
+    let (change, withdrawn_reason) = match &judged {
+        Judged::Withdrawn { reason } => ("withdrawn", Some(reason.clone())),
+        Judged::Kept(_) => match (before, after) {
+            (Some(b), Some(a)) if a > b => ("upgraded", None),
+            (Some(b), Some(a)) if a < b => ("downgraded", None),
+            _ => ("confirmed", None),
+        },
+    };
+    let now = Utc::now();
+    payload.revision = alert.revision + 1;
+    payload.stage = "final".to_owned();
+    payload.change = Some(change.to_owned());
+    payload.withdrawn_reason = withdrawn_reason.clone();
+    payload.risk_score = facts.risk_score;
+    payload.risk_level = facts.risk_level.clone();
+    payload.summary = summary.to_owned();
+    payload.object_types = facts.object_types.clone();
+    let history = json!({
+        "revision": payload.revision,
+        "change": change,
+        "at": now,
+        "risk_score": facts.risk_score,
+        "risk_level": facts.risk_level,
+        "reason": withdrawn_reason,
+    });
+    match metadata.get_mut("revisions").and_then(Value::as_array_mut) {
+        Some(revisions) => revisions.push(history),
+        None => {
+            metadata.insert("revisions".to_owned(), json!([history]));
+        }
+    }
+    metadata.insert("summary".to_owned(), json!(summary));
+    metadata.insert("payload".to_owned(), json!(payload));
+    // Every channel gets the revision, and it has the full attempt budget.
+    metadata.remove("delivery");
+    metadata.insert("revision_attempts_base".to_owned(), json!(alert.attempts));
+    store::revise(
+        txn,
+        alert,
+        Value::Object(metadata),
+        matches!(judged, Judged::Withdrawn { .. }),
+    )
+    .await?;
+    let (rule_name, channels) = match judged {
+        Judged::Kept(candidate) => (candidate.rule.name.clone(), candidate.rule.channels.len()),
+        Judged::Withdrawn { .. } => (payload.rule.name.clone(), usize::from(alert.has_channels)),
+    };
+    Ok(CreatedAlert {
+        id: alert.id,
+        rule_id: payload.rule.id,
+        rule_name,
+        severity: payload.severity,
+        dedup_key: payload.dedup_key.clone(),
+        created_at: payload.created_at,
+        channels,
+        revision: payload.revision,
+        change: Some(change.to_owned()),
     })
 }

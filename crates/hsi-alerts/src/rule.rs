@@ -34,6 +34,8 @@ pub struct AlertRule {
     pub channels: Vec<Channel>,
     /// The `channels` column as stored, copied onto each alert.
     pub channels_json: Option<Value>,
+    /// Fires on a fast-path event's evidence, before the LLM; revised by the judgement.
+    pub fire_on_fast_path: bool,
 }
 
 impl AlertRule {
@@ -72,6 +74,7 @@ impl AlertRule {
             cooldown: Duration::from_secs(cooldown_secs),
             channels: channels(model.channels.as_ref()).map_err(problem)?,
             channels_json: model.channels.clone().filter(|value| !value.is_null()),
+            fire_on_fast_path: model.fire_on_fast_path,
         })
     }
 }
@@ -227,6 +230,7 @@ pub(crate) mod tests {
             channels: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            fire_on_fast_path: false,
         }
     }
 

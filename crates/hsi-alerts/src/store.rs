@@ -122,6 +122,9 @@ pub(crate) async fn insert_alert(
         delivery_attempts: Set(0),
         next_attempt_at: Set(due),
         last_error: Set(None),
+        revision: Set(1),
+        revised_at: Set(None),
+        withdrawn_at: Set(None),
     };
     row.insert(txn)
         .await
@@ -139,6 +142,7 @@ pub(crate) struct Claimed {
     /// Delivery attempts before this one.
     pub attempts: i32,
     pub lease: DateTime<Utc>,
+    pub revision: i32,
 }
 
 /// Takes up to `limit` alerts due for delivery (or only those of `ids`), oldest due
@@ -160,7 +164,7 @@ pub(crate) async fn claim_due(
          WHERE id IN (SELECT id FROM alerts \
                       WHERE delivery_state IN ('pending', 'retrying') AND next_attempt_at <= now() {only} \
                       ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, channels, metadata, delivery_attempts, next_attempt_at"
+         RETURNING id, channels, metadata, delivery_attempts, next_attempt_at, revision"
     );
     let mut values: Vec<sea_orm::Value> = vec![
         lease.as_secs_f64().into(),
@@ -192,6 +196,7 @@ fn claimed_from_row(row: &QueryResult) -> Result<Claimed, sea_orm::DbErr> {
             .unwrap_or(Value::Null),
         attempts: row.try_get("", "delivery_attempts")?,
         lease: row.try_get("", "next_attempt_at")?,
+        revision: row.try_get("", "revision")?,
     })
 }
 
@@ -207,21 +212,32 @@ pub(crate) struct AttemptRecord {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-/// Stores the outcome of an attempt if the lease is still ours; marks the alert
-/// delivered when it was, unless an operator already moved it on (acknowledged or
-/// dismissed it). Returns false when the lease had passed to someone else.
+/// What became of an attempt's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Recorded,
+    /// The alert was revised meanwhile: the new revision is due, this outcome is only
+    /// history.
+    Superseded,
+    /// The lease passed to another attempt.
+    LeaseLost,
+}
+
+/// Stores the outcome of an attempt if the lease is still ours and the alert was not
+/// revised meanwhile; marks the alert delivered when it was, unless an operator already
+/// moved it on (acknowledged or dismissed it).
 pub(crate) async fn record_attempt(
     db: &DatabaseConnection,
     claimed: &Claimed,
     record: AttemptRecord,
-) -> Result<bool, AlertError> {
+) -> Result<Outcome, AlertError> {
     let sql = "UPDATE alerts SET metadata = $1, delivery_state = $2, next_attempt_at = $3, \
                last_error = $4, delivery_attempts = delivery_attempts + 1, \
                delivered_at = COALESCE($5, delivered_at), \
                status = CASE WHEN $5 IS NOT NULL AND status = 'pending' \
                              THEN 'delivered'::alert_status ELSE status END, \
                version_id = version_id + 1 \
-               WHERE id = $6 AND next_attempt_at = $7";
+               WHERE id = $6 AND next_attempt_at = $7 AND revision = $8";
     let result = db
         .execute(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -234,9 +250,109 @@ pub(crate) async fn record_attempt(
                 record.delivered_at.into(),
                 claimed.id.into(),
                 claimed.lease.into(),
+                claimed.revision.into(),
             ],
         ))
         .await
         .map_err(AlertError::db("recording an alert delivery"))?;
-    Ok(result.rows_affected() == 1)
+    if result.rows_affected() == 1 {
+        return Ok(Outcome::Recorded);
+    }
+    let revision = alerts::Entity::find_by_id(claimed.id)
+        .one(db)
+        .await
+        .map_err(AlertError::db("reading a revised alert"))?
+        .map(|alert| alert.revision);
+    Ok(match revision {
+        Some(revision) if revision > claimed.revision => {
+            // Count the attempt all the same: history rows are numbered by it.
+            db.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "UPDATE alerts SET delivery_attempts = delivery_attempts + 1 WHERE id = $1",
+                [claimed.id.into()],
+            ))
+            .await
+            .map_err(AlertError::db("counting a superseded delivery"))?;
+            Outcome::Superseded
+        }
+        _ => Outcome::LeaseLost,
+    })
+}
+
+/// A provisional (fast-path) alert of an event, awaiting the judgement.
+#[derive(Debug, Clone)]
+pub(crate) struct Provisional {
+    pub id: Uuid,
+    pub rule_id: Option<Uuid>,
+    pub revision: i32,
+    pub metadata: Value,
+    pub has_channels: bool,
+    pub attempts: i32,
+}
+
+/// The event's alerts still at their provisional stage, locked for the revision.
+pub(crate) async fn provisional_alerts(
+    txn: &impl ConnectionTrait,
+    event_id: i32,
+) -> Result<Vec<Provisional>, AlertError> {
+    let rows = txn
+        .query_all(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id, rule_id, revision, metadata, delivery_state <> 'none' AS has_channels, \
+                    delivery_attempts FROM alerts \
+             WHERE event_id = $1 AND metadata->'payload'->>'stage' = 'provisional' \
+             ORDER BY id FOR UPDATE",
+            [event_id.into()],
+        ))
+        .await
+        .map_err(AlertError::db("reading provisional alerts"))?;
+    rows.iter()
+        .map(|row| {
+            Ok(Provisional {
+                id: row.try_get("", "id")?,
+                rule_id: row.try_get("", "rule_id")?,
+                revision: row.try_get("", "revision")?,
+                metadata: row
+                    .try_get::<Option<Value>>("", "metadata")?
+                    .unwrap_or(Value::Null),
+                has_channels: row.try_get("", "has_channels")?,
+                attempts: row.try_get("", "delivery_attempts")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(AlertError::db("reading provisional alerts"))
+}
+
+/// Writes a revision: the new metadata (with the new payload), one more revision, due
+/// for delivery again when the alert has channels. A withdrawn alert is dismissed
+/// unless someone already acknowledged it, and stops holding its cooldown.
+pub(crate) async fn revise(
+    txn: &impl ConnectionTrait,
+    alert: &Provisional,
+    metadata: Value,
+    withdrawn: bool,
+) -> Result<(), AlertError> {
+    let sql = "UPDATE alerts SET revision = revision + 1, revised_at = now(), updated_at = now(), \
+               metadata = $1, \
+               delivery_state = CASE WHEN $2 THEN 'pending' ELSE 'none' END, \
+               next_attempt_at = CASE WHEN $2 THEN now() ELSE NULL END, last_error = NULL, \
+               status = CASE WHEN $3 AND status IN ('pending', 'delivered') THEN 'dismissed'::alert_status \
+                             WHEN status = 'delivered' AND $2 THEN 'pending'::alert_status \
+                             ELSE status END, \
+               withdrawn_at = CASE WHEN $3 THEN now() ELSE NULL END, \
+               version_id = version_id + 1 \
+               WHERE id = $4";
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [
+            metadata.into(),
+            alert.has_channels.into(),
+            withdrawn.into(),
+            alert.id.into(),
+        ],
+    ))
+    .await
+    .map_err(AlertError::db("revising an alert"))?;
+    Ok(())
 }

@@ -81,7 +81,7 @@ async fn an_alert_whose_worker_died_after_the_commit_is_delivered_by_another_wor
     let (headers, body) = &bodies[0];
     assert_eq!(
         headers[IDEMPOTENCY_HEADER].to_str().unwrap(),
-        idempotency_key(alert.id, 0)
+        idempotency_key(alert.id, 1, 0)
     );
     assert_eq!(body["alert_id"], alert.id.to_string());
     assert_eq!(body["summary"], "someone at the door");
@@ -156,7 +156,7 @@ async fn a_receiver_down_for_a_while_gets_every_alert_once_it_is_back() {
         .all_alerts()
         .await
         .iter()
-        .map(|a: &alerts::Model| idempotency_key(a.id, 0))
+        .map(|a: &alerts::Model| idempotency_key(a.id, 1, 0))
         .collect();
     assert_eq!(received.len(), 5, "{received:?}");
     for key in expected {

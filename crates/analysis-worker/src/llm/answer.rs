@@ -1,5 +1,6 @@
 //! Reading and checking the model's reply.
 
+use super::structured::{ReplyBounds, REASONING_MAX, SUMMARY_MAX};
 use serde_json::Value;
 
 /// The part of a reply the event is built from.
@@ -13,6 +14,10 @@ pub struct Answer {
     pub claimed_level: Option<String>,
     /// The score as written, when it had to be clamped.
     pub clamped_from: Option<f64>,
+    /// Where the reply breaks the schema it was asked for (empty when it validates).
+    /// A reply that breaks it only in ways that can be repaired (a score out of range, a
+    /// long text) is still used; these are counted and logged.
+    pub violations: Vec<String>,
 }
 
 /// Longest summary kept (the events table allows 2000 characters).
@@ -23,6 +28,12 @@ pub const MAX_REASONING_CHARS: usize = 4000;
 /// Parses a reply's content: a JSON object (possibly inside a code fence or prose) with
 /// a numeric `risk_score`, a non-empty `summary` and a `reasoning`.
 pub fn parse(content: &str) -> Result<Answer, String> {
+    parse_within(content, ReplyBounds::default())
+}
+
+/// [`parse`], noting where the reply breaks the schema of `bounds`
+/// ([`reply_schema`](super::structured::reply_schema)).
+pub fn parse_within(content: &str, bounds: ReplyBounds) -> Result<Answer, String> {
     let start = content.find('{').ok_or("the reply holds no JSON object")?;
     let end = content
         .rfind('}')
@@ -53,7 +64,12 @@ pub fn parse(content: &str) -> Result<Answer, String> {
         Some(other) => truncate(&other.to_string(), MAX_REASONING_CHARS),
         None => String::new(),
     };
+    let mut violations = violations(&value, bounds);
+    if content.trim().len() != end + 1 - start {
+        violations.insert(0, "text around the JSON object".to_owned());
+    }
     Ok(Answer {
+        violations,
         score,
         summary,
         reasoning,
@@ -63,6 +79,42 @@ pub fn parse(content: &str) -> Result<Answer, String> {
             .map(|s| s.trim().to_lowercase()),
         clamped_from: (rounded != score as f64).then_some(raw_score),
     })
+}
+
+/// Every way the reply's object `value` breaks the reply schema.
+fn violations(value: &Value, bounds: ReplyBounds) -> Vec<String> {
+    let mut found = Vec::new();
+    let Some(object) = value.as_object() else {
+        return vec!["the reply is not an object".to_owned()];
+    };
+    for key in object.keys() {
+        if !["summary", "reasoning", "risk_score"].contains(&key.as_str()) {
+            found.push(format!("unexpected field {key:?}"));
+        }
+    }
+    match value.get("risk_score") {
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {
+            let n = n.as_i64().unwrap_or(i64::MAX);
+            if !(bounds.min_score..=bounds.max_score).contains(&n) {
+                found.push(format!(
+                    "risk_score {n} is outside {}..={}",
+                    bounds.min_score, bounds.max_score
+                ));
+            }
+        }
+        _ => found.push("risk_score is not an integer".to_owned()),
+    }
+    for (key, max) in [("summary", SUMMARY_MAX), ("reasoning", REASONING_MAX)] {
+        match value.get(key).and_then(Value::as_str) {
+            Some(text) if text.trim().is_empty() => found.push(format!("{key} is empty")),
+            Some(text) if text.chars().count() > max => {
+                found.push(format!("{key} is longer than {max} characters"))
+            }
+            Some(_) => {}
+            None => found.push(format!("{key} is missing or not a string")),
+        }
+    }
+    found
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -93,6 +145,28 @@ mod tests {
             (72, "Person at the door", "Night")
         );
         assert_eq!((answer.claimed_level, answer.clamped_from), (None, None));
+        assert!(answer.violations.is_empty(), "{:?}", answer.violations);
+    }
+
+    #[test]
+    fn schema_breaks_that_can_be_repaired_are_noted() {
+        let bounds = ReplyBounds {
+            min_score: 40,
+            max_score: 60,
+        };
+        let answer = parse_within(
+            r#"{"risk_score": 72, "summary": "x", "reasoning": "", "mood": "calm"}"#,
+            bounds,
+        )
+        .expect("usable");
+        assert_eq!(
+            answer.violations,
+            vec![
+                "unexpected field \"mood\"".to_owned(),
+                "risk_score 72 is outside 40..=60".to_owned(),
+                "reasoning is empty".to_owned()
+            ]
+        );
     }
 
     #[test]

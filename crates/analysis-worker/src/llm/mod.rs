@@ -5,38 +5,42 @@
 
 pub mod answer;
 mod breaker;
+pub mod structured;
 
 use crate::prompt::Prompt;
 use crate::settings::LlmSettings;
 use answer::Answer;
 use breaker::Breaker;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
+use structured::{Method, ReplyBounds, ServerKind};
+use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-/// The JSON schema asked of the model.
-fn reply_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "risk_score": {"type": "integer", "minimum": 0, "maximum": 100},
-            "summary": {"type": "string"},
-            "reasoning": {"type": "string"}
-        },
-        "required": ["risk_score", "summary", "reasoning"],
-        "additionalProperties": false
-    })
+/// The server kind in force and the step of its ladder being used.
+#[derive(Debug, Clone, Copy)]
+struct Choice {
+    kind: ServerKind,
+    step: usize,
 }
 
-/// How the reply format is requested, most precise first. Servers that reject one are
-/// asked the next way, and the step is remembered.
-const FORMATS: [&str; 4] = ["json_schema", "json_object+schema", "json_object", "none"];
+impl Choice {
+    fn method(self) -> Method {
+        let ladder = self.kind.ladder();
+        ladder[self.step.min(ladder.len() - 1)]
+    }
+
+    fn label(self) -> String {
+        format!("{}/{}", self.kind.as_str(), self.method().as_str())
+    }
+}
 
 /// A judgement from the model with what it cost.
 #[derive(Debug, Clone)]
 pub struct LlmJudgement {
     pub answer: Answer,
+    /// How the reply's schema was asked for (`server kind/method`).
+    pub structured_output: String,
     pub model: String,
     pub latency: Duration,
     pub prompt_tokens: Option<i32>,
@@ -66,7 +70,8 @@ enum CallError {
 pub struct LlmClient {
     http: reqwest::Client,
     settings: LlmSettings,
-    format: AtomicU8,
+    /// None until the server was detected (or when it must be detected again).
+    choice: Mutex<Option<Choice>>,
     breaker: Breaker,
 }
 
@@ -76,7 +81,6 @@ impl LlmClient {
             .timeout(Duration::from_millis(settings.timeout_ms))
             .connect_timeout(Duration::from_millis(settings.timeout_ms.min(5_000)))
             .build()?;
-        let start = if settings.structured_output { 0 } else { 2 };
         let breaker = Breaker::new(
             settings.breaker_failures,
             Duration::from_secs(settings.breaker_open_secs),
@@ -84,7 +88,7 @@ impl LlmClient {
         Ok(Self {
             http,
             settings,
-            format: AtomicU8::new(start),
+            choice: Mutex::new(None),
             breaker,
         })
     }
@@ -93,10 +97,76 @@ impl LlmClient {
         &self.settings.model
     }
 
-    /// Asks for a judgement of `prompt`, retrying as configured.
-    pub async fn judge(&self, prompt: &Prompt) -> Result<LlmJudgement, LlmFailure> {
+    pub fn settings(&self) -> &LlmSettings {
+        &self.settings
+    }
+
+    /// The configured server kind, or the detected one with `auto` (None: nothing
+    /// answered, so nothing is known yet).
+    async fn server_kind(&self) -> Option<ServerKind> {
+        match self.settings.server {
+            ServerKind::Auto => {
+                let key =
+                    (!self.settings.api_key.is_empty()).then(|| self.settings.api_key.expose());
+                structured::detect(&self.http, &self.settings.base_url, key).await
+            }
+            fixed => Some(fixed),
+        }
+    }
+
+    /// The server kind and way of asking in force, detecting the server first if needed.
+    async fn choice(&self) -> Choice {
+        let mut choice = self.choice.lock().await;
+        if let Some(current) = *choice {
+            return current;
+        }
+        let detected = self.server_kind().await;
+        let kind = detected.unwrap_or(ServerKind::OpenAi);
+        let step = if self.settings.structured_output {
+            0
+        } else {
+            kind.ladder().len() - 2 // json_object, then nothing
+        };
+        let chosen = Choice { kind, step };
+        if detected.is_some() {
+            tracing::info!(server = kind.as_str(), method = chosen.method().as_str(), base_url = %self.settings.base_url, "llm structured output chosen");
+            *choice = Some(chosen);
+        }
+        chosen
+    }
+
+    /// After `rejected` was refused: detect the server again (it may have been swapped);
+    /// the same kind steps down its ladder, another kind starts at the top of its own.
+    async fn step_down(&self, rejected: Choice, reason: &str) -> bool {
+        let kind = self.server_kind().await.unwrap_or(rejected.kind);
+        let next = if kind == rejected.kind {
+            Choice {
+                kind,
+                step: rejected.step + 1,
+            }
+        } else {
+            Choice { kind, step: 0 }
+        };
+        if next.step >= next.kind.ladder().len() {
+            return false;
+        }
+        metrics::counter!("hsi_llm_format_rejections_total", "method" => rejected.method().as_str())
+            .increment(1);
+        tracing::warn!(rejected = %rejected.label(), next = %next.label(), %reason, "llm server rejected the way the reply schema was asked for, stepping down");
+        *self.choice.lock().await = Some(next);
+        true
+    }
+
+    /// Asks for a judgement of `prompt` with a score within `bounds`, retrying as
+    /// configured.
+    pub async fn judge(
+        &self,
+        prompt: &Prompt,
+        bounds: ReplyBounds,
+    ) -> Result<LlmJudgement, LlmFailure> {
         let started = Instant::now();
         let mut attempts = 0;
+        let mut rejections = 0;
         let mut last = String::from("no attempt made");
         let mut backoff = hsi_core::retry::Backoff::new(
             Duration::from_millis(self.settings.retry_base_ms),
@@ -113,11 +183,14 @@ impl LlmClient {
                 });
             }
             attempts += 1;
-            match self.call(prompt).await {
+            let choice = self.choice().await;
+            match self.call(prompt, choice, bounds).await {
                 Ok((answer, model, usage)) => {
                     self.breaker.success();
+                    metrics::counter!("hsi_llm_replies_total", "outcome" => "valid", "method" => choice.method().as_str()).increment(1);
                     return Ok(LlmJudgement {
                         answer,
+                        structured_output: choice.label(),
                         model,
                         latency: started.elapsed(),
                         prompt_tokens: usage.0,
@@ -126,11 +199,11 @@ impl LlmClient {
                     });
                 }
                 Err(CallError::FormatRejected(reason)) => {
-                    let step = self.format.load(Ordering::Relaxed);
-                    if usize::from(step) + 1 < FORMATS.len() {
-                        self.format.store(step + 1, Ordering::Relaxed);
-                        tracing::warn!(rejected = FORMATS[usize::from(step)], next = FORMATS[usize::from(step) + 1], %reason, "llm server rejected the reply format, stepping down");
-                        attempts -= 1; // not the model's fault; ask again the simpler way
+                    // Not the model's fault: ask again the next way (a bounded number of
+                    // times, in case a server rejects everything).
+                    rejections += 1;
+                    if rejections <= 8 && self.step_down(choice, &reason).await {
+                        attempts -= 1;
                         continue;
                     }
                     last = reason;
@@ -145,7 +218,8 @@ impl LlmClient {
                     }
                 }
                 Err(CallError::Refused(reason)) => {
-                    tracing::warn!(attempt = attempts, %reason, "llm reply unusable");
+                    metrics::counter!("hsi_llm_replies_total", "outcome" => "invalid", "method" => choice.method().as_str()).increment(1);
+                    tracing::warn!(attempt = attempts, method = %choice.label(), %reason, "llm reply unusable");
                     last = reason;
                 }
             }
@@ -157,36 +231,66 @@ impl LlmClient {
         })
     }
 
+    /// The messages of `prompt`; with images, the user message is a list of parts.
+    fn messages(prompt: &Prompt, ollama: bool) -> Value {
+        let user =
+            if prompt.images.is_empty() {
+                json!({"role": "user", "content": prompt.user})
+            } else if ollama {
+                let images: Vec<&str> = prompt.images.iter().map(|i| i.base64()).collect();
+                json!({"role": "user", "content": prompt.user, "images": images})
+            } else {
+                let mut parts = vec![json!({"type": "text", "text": prompt.user})];
+                parts.extend(prompt.images.iter().map(
+                    |image| json!({"type": "image_url", "image_url": {"url": image.data_url}}),
+                ));
+                json!({"role": "user", "content": parts})
+            };
+        json!([{"role": "system", "content": prompt.system}, user])
+    }
+
     async fn call(
         &self,
         prompt: &Prompt,
+        choice: Choice,
+        bounds: ReplyBounds,
     ) -> Result<(Answer, String, (Option<i32>, Option<i32>)), CallError> {
-        let format =
-            FORMATS[usize::from(self.format.load(Ordering::Relaxed)).min(FORMATS.len() - 1)];
-        let mut body = json!({
-            "model": self.settings.model,
-            "messages": [
-                {"role": "system", "content": prompt.system},
-                {"role": "user", "content": prompt.user},
-            ],
-            "temperature": self.settings.temperature.unwrap_or(prompt.config.temperature),
-            "max_tokens": self.settings.max_tokens.unwrap_or(prompt.config.max_tokens),
-            "stream": false,
-        });
-        match format {
-            "json_schema" => {
-                body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "risk_judgement", "strict": true, "schema": reply_schema()}})
-            }
-            "json_object+schema" => {
-                body["response_format"] = json!({"type": "json_object", "schema": reply_schema()})
-            }
-            "json_object" => body["response_format"] = json!({"type": "json_object"}),
-            _ => {}
-        }
-        let url = format!(
-            "{}/chat/completions",
-            self.settings.base_url.trim_end_matches('/')
-        );
+        let method = choice.method();
+        let temperature = self
+            .settings
+            .temperature
+            .unwrap_or(prompt.config.temperature);
+        let max_tokens = self.settings.max_tokens.unwrap_or(prompt.config.max_tokens);
+        let ollama = method == Method::OllamaFormat;
+        let (url, body) = if ollama {
+            let body = json!({
+                "model": self.settings.model,
+                "messages": Self::messages(prompt, true),
+                "stream": false,
+                "format": structured::reply_schema(bounds),
+                "options": {"temperature": temperature, "num_predict": max_tokens},
+            });
+            (
+                format!("{}/api/chat", structured::root_of(&self.settings.base_url)),
+                body,
+            )
+        } else {
+            let mut body = json!({
+                "model": self.settings.model,
+                "messages": Self::messages(prompt, false),
+                "temperature": temperature,
+                "max_tokens": max_tokens,
+                "stream": false,
+            });
+            structured::apply(method, &mut body, bounds);
+            (
+                format!(
+                    "{}/chat/completions",
+                    self.settings.base_url.trim_end_matches('/')
+                ),
+                body,
+            )
+        };
         let mut request = self.http.post(&url).json(&body);
         if !self.settings.api_key.is_empty() {
             request = request.bearer_auth(self.settings.api_key.expose());
@@ -210,7 +314,28 @@ impl LlmClient {
         metrics::histogram!("hsi_llm_request_seconds").record(started.elapsed().as_secs_f64());
         if !status.is_success() {
             let excerpt: String = text.chars().take(300).collect();
-            if text.contains("response_format") && format != "none" {
+            let lower = text.to_ascii_lowercase();
+            let names_method = method
+                .rejection_markers()
+                .iter()
+                .any(|marker| lower.contains(marker));
+            // llama-cpp-python answers a request it cannot validate with a 500 that
+            // quotes the validation error.
+            let validation = [
+                "validation",
+                "input should",
+                "should be",
+                "not supported",
+                "unsupported",
+                "invalid",
+            ]
+            .iter()
+            .any(|marker| lower.contains(marker));
+            let rejected = names_method
+                && (matches!(status.as_u16(), 400 | 404 | 422)
+                    || (status.as_u16() == 500 && validation))
+                || (ollama && status.as_u16() == 404);
+            if rejected {
                 return Err(CallError::FormatRejected(format!(
                     "status {status}: {excerpt}"
                 )));
@@ -224,25 +349,39 @@ impl LlmClient {
         }
         let reply: Value = serde_json::from_str(&text)
             .map_err(|err| CallError::Refused(format!("the llm response is not JSON: {err}")))?;
-        let content = reply["choices"][0]["message"]["content"]
-            .as_str()
-            .ok_or_else(|| {
-                CallError::Refused("the llm response has no message content".to_owned())
-            })?;
-        let answer = answer::parse(content).map_err(CallError::Refused)?;
-        let usage = (
-            reply["usage"]["prompt_tokens"].as_i64().map(|n| n as i32),
-            reply["usage"]["completion_tokens"]
-                .as_i64()
-                .map(|n| n as i32),
-        );
-        if let Some(n) = usage.0 {
-            metrics::counter!("hsi_llm_tokens_total", "kind" => "prompt")
-                .increment(n.max(0) as u64);
+        let (content, usage) = if ollama {
+            (
+                reply["message"]["content"].as_str(),
+                (
+                    reply["prompt_eval_count"].as_i64(),
+                    reply["eval_count"].as_i64(),
+                ),
+            )
+        } else {
+            (
+                reply["choices"][0]["message"]["content"].as_str(),
+                (
+                    reply["usage"]["prompt_tokens"].as_i64(),
+                    reply["usage"]["completion_tokens"].as_i64(),
+                ),
+            )
+        };
+        let content = content.ok_or_else(|| {
+            CallError::Refused("the llm response has no message content".to_owned())
+        })?;
+        let answer = answer::parse_within(content, bounds).map_err(CallError::Refused)?;
+        if !answer.violations.is_empty() {
+            tracing::warn!(method = %choice.label(), violations = ?answer.violations, "llm reply breaks the reply schema; repaired");
         }
-        if let Some(n) = usage.1 {
-            metrics::counter!("hsi_llm_tokens_total", "kind" => "completion")
-                .increment(n.max(0) as u64);
+        let usage = (
+            usage.0.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            usage.1.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        );
+        for (kind, n) in [("prompt", usage.0), ("completion", usage.1)] {
+            if let Some(n) = n {
+                metrics::counter!("hsi_llm_tokens_total", "kind" => kind)
+                    .increment(n.max(0) as u64);
+            }
         }
         let model = reply["model"]
             .as_str()

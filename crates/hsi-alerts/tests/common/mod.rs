@@ -94,6 +94,7 @@ impl Harness {
             channels: Set(None),
             created_at: Set(Utc::now()),
             updated_at: Set(Utc::now()),
+            fire_on_fast_path: Set(false),
         };
         edit(&mut row);
         row.insert(&self.db.conn).await.unwrap();
@@ -121,6 +122,7 @@ pub fn facts(event_id: i32, risk_score: i32, occurred_at: DateTime<Utc>) -> Even
         event_id,
         camera_id: CAMERA.to_owned(),
         risk_score,
+        risk_level: String::new(),
         object_types: vec!["person".to_owned(), "car".to_owned()],
         detections: vec![
             DetectionFact {

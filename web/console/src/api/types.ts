@@ -86,6 +86,12 @@ export interface EventAudit {
   llm_latency_ms?: Maybe<number>;
   llm_prompt_tokens?: Maybe<number>;
   llm_completion_tokens?: Maybe<number>;
+  evidence_score?: Maybe<number>;
+  llm_proposed_score?: Maybe<number>;
+  llm_adjustment?: Maybe<number>;
+  adjustment_reason?: Maybe<string>;
+  structured_output?: Maybe<string>;
+  stage?: string;
 }
 
 export interface EventAlert {
@@ -96,6 +102,8 @@ export interface EventAlert {
   created_at: string;
   delivered_at?: Maybe<string>;
   dedup_key: string;
+  revision?: number;
+  withdrawn_at?: Maybe<string>;
 }
 
 export interface EventDetail {

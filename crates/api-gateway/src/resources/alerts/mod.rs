@@ -57,6 +57,10 @@ struct AlertRow {
     last_error: Option<String>,
     delivered_at: Option<DateTime<Utc>>,
     channels: Option<serde_json::Value>,
+    revision: i32,
+    stage: Option<String>,
+    change: Option<String>,
+    withdrawn_at: Option<DateTime<Utc>>,
 }
 
 impl AlertRow {
@@ -100,6 +104,10 @@ impl From<AlertRow> for Alert {
             updated_at: ts(row.updated_at),
             version_id: row.version_id,
             channels,
+            revision: row.revision,
+            stage: row.stage.unwrap_or_else(|| "final".to_owned()),
+            change: row.change,
+            withdrawn_at: opt_ts(row.withdrawn_at),
         }
     }
 }
@@ -108,6 +116,8 @@ const SELECT: &str = "SELECT a.id, a.event_id, e.camera_id, a.rule_id, \
     coalesce(r.name, a.metadata->>'rule_name') AS rule_name, a.severity::text AS severity, \
     a.status::text AS status, a.dedup_key, a.metadata->>'summary' AS summary, e.risk_score, \
     a.created_at, a.updated_at, a.version_id, a.delivery_state, a.delivery_attempts, \
+    a.revision, a.metadata->'payload'->>'stage' AS stage, a.metadata->'payload'->>'change' AS change, \
+    a.withdrawn_at, \
     a.next_attempt_at, a.last_error, a.delivered_at, a.channels::jsonb AS channels \
     FROM alerts a JOIN events e ON e.id = a.event_id LEFT JOIN alert_rules r ON r.id = a.rule_id";
 

@@ -151,6 +151,12 @@ struct AuditRow {
     llm_latency_ms: Option<i32>,
     llm_prompt_tokens: Option<i32>,
     llm_completion_tokens: Option<i32>,
+    evidence_score: Option<i32>,
+    llm_proposed_score: Option<i32>,
+    llm_adjustment: Option<i32>,
+    adjustment_reason: Option<String>,
+    structured_output: Option<String>,
+    stage: String,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -163,6 +169,8 @@ pub(crate) struct AlertRow {
     created_at: DateTime<Utc>,
     delivered_at: Option<DateTime<Utc>>,
     dedup_key: String,
+    revision: i32,
+    withdrawn_at: Option<DateTime<Utc>>,
 }
 
 impl From<AlertRow> for EventAlert {
@@ -175,6 +183,8 @@ impl From<AlertRow> for EventAlert {
             created_at: ts(row.created_at),
             delivered_at: opt_ts(row.delivered_at),
             dedup_key: row.dedup_key,
+            revision: row.revision,
+            withdrawn_at: opt_ts(row.withdrawn_at),
         }
     }
 }
@@ -187,7 +197,7 @@ pub(crate) async fn alerts_of(app: &App, events: Vec<i32>) -> ApiResult<Vec<Aler
     Ok(AlertRow::find_by_statement(statement(
         app,
         "SELECT event_id, id::text AS id, rule_id::text AS rule_id, severity::text AS severity, \
-         status::text AS status, created_at, delivered_at, dedup_key FROM alerts \
+         status::text AS status, created_at, delivered_at, dedup_key, revision, withdrawn_at FROM alerts \
          WHERE event_id = ANY($1::int4[]) ORDER BY created_at, id",
         vec![events.into()],
     ))
@@ -204,7 +214,8 @@ pub async fn get(app: &App, _caller: &Caller, req: GetEventRequest) -> ApiResult
         AuditRow::find_by_statement(statement(
             app,
             "SELECT audited_at, prompt_version, llm_model, is_fallback, fallback_reason, llm_latency_ms, \
-             llm_prompt_tokens, llm_completion_tokens FROM event_audits WHERE event_id = $1",
+             llm_prompt_tokens, llm_completion_tokens, evidence_score, llm_proposed_score, llm_adjustment, \
+             adjustment_reason, structured_output, stage FROM event_audits WHERE event_id = $1",
             vec![id.into()],
         ))
         .one(&app.db)
@@ -225,6 +236,12 @@ pub async fn get(app: &App, _caller: &Caller, req: GetEventRequest) -> ApiResult
         llm_latency_ms: row.llm_latency_ms,
         llm_prompt_tokens: row.llm_prompt_tokens,
         llm_completion_tokens: row.llm_completion_tokens,
+        evidence_score: row.evidence_score,
+        llm_proposed_score: row.llm_proposed_score,
+        llm_adjustment: row.llm_adjustment,
+        adjustment_reason: row.adjustment_reason,
+        structured_output: row.structured_output,
+        stage: row.stage,
     });
     Ok(EventDetail {
         event: Some(event),

@@ -163,6 +163,7 @@ fn build(id: Uuid, draft: &AlertRuleDraft, enabled: bool) -> ApiResult<alert_rul
         channels: channels_json(&draft.channels)?,
         created_at: now,
         updated_at: now,
+        fire_on_fast_path: draft.fire_on_fast_path.unwrap_or(false),
     })
 }
 
@@ -237,6 +238,7 @@ pub(super) fn to_api(model: alert_rules::Model) -> AlertRule {
             .unwrap_or_default(),
         created_at: crate::convert::ts(model.created_at),
         updated_at: crate::convert::ts(model.updated_at),
+        fire_on_fast_path: model.fire_on_fast_path,
     }
 }
 
@@ -257,6 +259,7 @@ pub(super) fn audit_details(model: &alert_rules::Model) -> Value {
         "min_confidence": model.min_confidence,
         "schedule": model.schedule,
         "cooldown_seconds": model.cooldown_seconds,
+        "fire_on_fast_path": model.fire_on_fast_path,
         "channels": channels,
     })
 }

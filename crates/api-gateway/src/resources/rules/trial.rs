@@ -118,6 +118,7 @@ async fn facts(app: &App, events: &[EventRow]) -> ApiResult<Vec<EventFacts>> {
                 event_id: event.id,
                 camera_id: event.camera_id.clone(),
                 risk_score: event.risk_score.unwrap_or_default(),
+                risk_level: String::new(),
                 object_types: object_types(&detections),
                 detections,
                 occurred_at: event.started_at,

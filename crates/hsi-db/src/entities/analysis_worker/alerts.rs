@@ -35,6 +35,12 @@ pub struct Model {
     pub next_attempt_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// 1 when raised; each revision (a fast-path alert upgraded, downgraded or
+    /// withdrawn by the judgement) adds one and is delivered again under the same id.
+    pub revision: i32,
+    pub revised_at: Option<DateTimeUtc>,
+    /// Set when the judgement withdrew a fast-path alert.
+    pub withdrawn_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -58,6 +58,23 @@ pub struct Model {
     pub llm_latency_ms: Option<i32>,
     pub llm_prompt_tokens: Option<i32>,
     pub llm_completion_tokens: Option<i32>,
+    /// The worker's own score of the evidence (0-100) before any LLM adjustment.
+    pub evidence_score: Option<i32>,
+    /// The factors behind `evidence_score`, each with its weight.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub evidence: Option<Json>,
+    /// The score the LLM proposed, before it was bounded.
+    pub llm_proposed_score: Option<i32>,
+    /// What the LLM moved the evidence score by (bounded by `llm.max_adjustment`).
+    pub llm_adjustment: Option<i32>,
+    #[sea_orm(column_type = "Text")]
+    pub adjustment_reason: Option<String>,
+    /// How the reply schema was enforced (`llama_cpp_python/json_object+schema`, ...).
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub structured_output: Option<String>,
+    /// `provisional` while a fast-path event awaits its judgement, then `final`.
+    #[sea_orm(column_type = "String(StringLen::N(16))")]
+    pub stage: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

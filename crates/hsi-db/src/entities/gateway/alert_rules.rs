@@ -39,6 +39,9 @@ pub struct Model {
     pub channels: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Fire at once on a fast-path detection, before the LLM's judgement; the alert is
+    /// then revised (upgraded, downgraded or withdrawn) when the judgement arrives.
+    pub fire_on_fast_path: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

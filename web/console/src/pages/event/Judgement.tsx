@@ -21,8 +21,22 @@ export function Judgement({ detail }: { detail: EventDetail }) {
         <dd class="prewrap">{event.reasoning || "–"}</dd>
         {audit ? (
           <>
+            <dt>Evidence</dt>
+            <dd data-testid="judgement-evidence">
+              {audit.evidence_score == null
+                ? "–"
+                : `score ${audit.evidence_score}` +
+                  (audit.llm_adjustment == null
+                    ? ""
+                    : `, moved ${audit.llm_adjustment >= 0 ? "+" : ""}${audit.llm_adjustment} by the model` +
+                      (audit.llm_proposed_score == null ? "" : ` (it proposed ${audit.llm_proposed_score})`)) +
+                  (audit.stage === "provisional" ? "; awaiting the judgement" : "")}
+            </dd>
             <dt>Model</dt>
-            <dd>{audit.llm_model ?? "–"}</dd>
+            <dd>
+              {audit.llm_model ?? "–"}
+              {audit.structured_output ? <span class="muted"> · {audit.structured_output}</span> : null}
+            </dd>
             <dt>Prompt version</dt>
             <dd>{audit.prompt_version ?? "–"}</dd>
             <dt>Fallback</dt>
