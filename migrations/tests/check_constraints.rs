@@ -412,6 +412,28 @@ const CASES: &[Case] = &[
         bad: &[&[("version_id", "0")]],
         good: &[&[("version_id", "1")]],
     },
+    Case {
+        constraint: "ck_alerts_revision",
+        table: "alerts",
+        bad: &[&[("revision", "0")]],
+        good: &[&[("revision", "1")], &[("revision", "2")]],
+    },
+    Case {
+        constraint: "ck_event_audits_evidence_score",
+        table: "event_audits",
+        bad: &[&[("evidence_score", "-1")], &[("evidence_score", "101")]],
+        good: &[
+            &[("evidence_score", "0")],
+            &[("evidence_score", "100")],
+            &[("evidence_score", "NULL")],
+        ],
+    },
+    Case {
+        constraint: "ck_event_audits_stage",
+        table: "event_audits",
+        bad: &[&[("stage", "'draft'")]],
+        good: &[&[("stage", "'provisional'")], &[("stage", "'final'")]],
+    },
     // alerts: the delivery outbox
     Case {
         constraint: "ck_alerts_delivery_state",

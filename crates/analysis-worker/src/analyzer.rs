@@ -3,6 +3,7 @@
 
 use crate::context::{gather, BatchInput, Context, ContextError};
 use crate::evidence::{self, Evidence};
+use crate::judges::{Judges, Pending};
 use crate::llm::structured::ReplyBounds;
 use crate::llm::LlmClient;
 use crate::prompt::{self, Prompt};
@@ -15,7 +16,9 @@ use hsi_db::entities::{event_detections, events};
 use hsi_proto::v1::{BatchMessage, EventMessage, MessageMeta, TraceContext};
 use hsi_queue::{trace, Delivery, HandlerError, Producer, RedisPool};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use std::sync::Arc;
 use std::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// Everything a judgement needs; shared by the consumer and the gRPC API.
 #[derive(Debug)]
@@ -28,6 +31,9 @@ pub struct Analyzer {
     pub redis: RedisPool,
     pub key_prefix: String,
     pub alerts: AlertEngine,
+    /// The judges of fast-path events, once [`Analyzer::start_judges`] ran (the worker
+    /// does); without them, the consumer judges both stages itself.
+    pub judges: std::sync::OnceLock<Arc<Judges>>,
 }
 
 /// Why a batch or an event could not be judged.
@@ -77,7 +83,14 @@ impl Analyzer {
                 store::judged_how(&self.db, event.id).await.map_err(retry)?;
             if provisional {
                 tracing::info!(parent: &span, event = event.id, "fast-path event written before its judgement; judging it now");
-                return self.finish(&event, &context, parent, started).await;
+                return self
+                    .judge_later(Pending {
+                        event,
+                        context,
+                        parent,
+                        started,
+                    })
+                    .await;
             }
             tracing::info!(parent: &span, event = event.id, "batch already judged, announcing its event again");
             return self.announce(&event, &context, parent, is_fallback).await;
@@ -97,10 +110,17 @@ impl Analyzer {
             let (event, alerts) = self.commit(&context, &verdict).await?;
             tracing::info!(parent: &span, event = event.id, score = verdict.score, level = %verdict.level, alerts = alerts.len(), "fast-path event written on its evidence; judging it next");
             self.alerts.deliver(&alerts).await;
-            return self.finish(&event, &context, parent, started).await;
+            return self
+                .judge_later(Pending {
+                    event,
+                    context,
+                    parent,
+                    started,
+                })
+                .await;
         }
         let verdict = self
-            .judge(&context)
+            .judge_inline(&context)
             .await
             .map_err(|err| HandlerError::Retry(err.to_string()))?;
         let (event, alerts) = self.commit(&context, &verdict).await?;
@@ -111,21 +131,71 @@ impl Analyzer {
             .await
     }
 
+    /// Starts the judges of fast-path events and their sweep (see `judges`).
+    pub fn start_judges(self: &Arc<Self>, shutdown: &CancellationToken) -> Arc<Judges> {
+        let judges = crate::judges::start(self, shutdown);
+        let _ = self.judges.set(judges.clone());
+        judges
+    }
+
+    /// Hands stage two to the judges, or does it now when there are none or their
+    /// queue is full.
+    async fn judge_later(&self, pending: Pending) -> Result<(), HandlerError> {
+        let pending = match self.judges.get() {
+            Some(judges) => match judges.offer(pending) {
+                Ok(()) => return Ok(()),
+                Err(pending) => {
+                    tracing::warn!(
+                        event = pending.event.id,
+                        "judgement queue full; judging while the stream waits"
+                    );
+                    pending
+                }
+            },
+            None => pending,
+        };
+        self.finish(
+            &pending.event,
+            &pending.context,
+            pending.parent,
+            pending.started,
+        )
+        .await
+    }
+
     /// Stage two of a fast-path event: the judgement rewrites the event, and its
     /// provisional alerts are revised (and other rules' alerts raised) in the same
-    /// transaction.
-    async fn finish(
+    /// transaction, unless another worker judged it meanwhile.
+    pub(crate) async fn finish(
         &self,
         event: &events::Model,
         context: &Context,
         parent: Option<TraceContext>,
         started: Instant,
     ) -> Result<(), HandlerError> {
+        if !store::judged_how(&self.db, event.id)
+            .await
+            .map_err(retry)?
+            .1
+        {
+            return Ok(()); // judged already (another worker's sweep, a redelivery)
+        }
         let verdict = self
             .judge(context)
             .await
             .map_err(|err| HandlerError::Retry(err.to_string()))?;
         let tx = self.db.begin().await.map_err(retry)?;
+        if !store::lock_provisional(&tx, event.id)
+            .await
+            .map_err(retry)?
+        {
+            tx.rollback().await.map_err(retry)?;
+            tracing::info!(
+                event = event.id,
+                "event judged by another worker meanwhile; this judgement is dropped"
+            );
+            return Ok(());
+        }
         let event = store::rewrite_verdict_in(&tx, event.id, context, &verdict)
             .await
             .map_err(retry)?;
@@ -279,6 +349,30 @@ impl Analyzer {
             .unwrap_or(hsi_core::Severity::Critical)
     }
 
+    /// [`Analyzer::judge`] while the consumer waits: when the LLM is already busy with
+    /// `llm.max_waiting` calls, the evidence score judges at once instead.
+    async fn judge_inline(&self, context: &Context) -> Result<Verdict, DbErr> {
+        let max = self.llm.settings().max_waiting;
+        let busy = self.llm.in_flight();
+        if max > 0 && busy >= max {
+            metrics::counter!("hsi_judgements_skipped_total", "reason" => "llm_busy").increment(1);
+            let failure = crate::llm::LlmFailure {
+                reason: format!(
+                    "the llm was busy with {busy} judgement(s) (llm.max_waiting = {max}); judged on the evidence so the stream does not wait"
+                ),
+                attempts: 0,
+            };
+            let evidence = evidence::assess(context, self.timezone);
+            let mut audit = AuditFacts {
+                evidence_score: Some(evidence.score as i32),
+                evidence: Some(evidence_json(&evidence)),
+                ..AuditFacts::default()
+            };
+            return Ok(self.fall_back(&evidence, failure, &mut audit));
+        }
+        self.judge(context).await
+    }
+
     /// Judges a context: the evidence score, moved by the LLM within
     /// `llm.max_adjustment` when a valid answer comes (its summary and reasoning kept),
     /// else the evidence alone; with the audit facts of how it was reached.
@@ -362,22 +456,30 @@ impl Analyzer {
                     audit,
                 })
             }
-            Err(failure) => {
-                tracing::warn!(reason = %failure, score = evidence.score, "no llm judgement, using the evidence score");
-                audit.is_fallback = true;
-                audit.fallback_reason = Some(failure.to_string());
-                audit.model = Some(format!("rule-based (llm {} failed)", self.llm.model()));
-                Ok(Verdict {
-                    score: evidence.score as i32,
-                    level: self.level(evidence.score),
-                    summary: evidence.summary.clone(),
-                    reasoning: format!(
-                        "Rule-based score (no LLM judgement). {}",
-                        evidence.reasoning()
-                    ),
-                    audit,
-                })
-            }
+            Err(failure) => Ok(self.fall_back(&evidence, failure, &mut audit)),
+        }
+    }
+
+    /// The verdict of the evidence alone, when no LLM judgement came.
+    fn fall_back(
+        &self,
+        evidence: &Evidence,
+        failure: crate::llm::LlmFailure,
+        audit: &mut AuditFacts,
+    ) -> Verdict {
+        tracing::warn!(reason = %failure, score = evidence.score, "no llm judgement, using the evidence score");
+        audit.is_fallback = true;
+        audit.fallback_reason = Some(failure.to_string());
+        audit.model = Some(format!("rule-based (llm {} failed)", self.llm.model()));
+        Verdict {
+            score: evidence.score as i32,
+            level: self.level(evidence.score),
+            summary: evidence.summary.clone(),
+            reasoning: format!(
+                "Rule-based score (no LLM judgement). {}",
+                evidence.reasoning()
+            ),
+            audit: audit.clone(),
         }
     }
 

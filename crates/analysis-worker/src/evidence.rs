@@ -10,9 +10,9 @@
 //! | --- | --- |
 //! | prior: most activity at a home is routine | -3.5 |
 //! | who, the most worrying class seen: person +1.5, car/truck/bus/motorcycle +0.8, bicycle +0.5, animal -0.5, other 0 | -0.5..+1.5 |
-//! | more people: +0.5 x ln(people) | 0..+1.2 |
+//! | more people at once (the most in one frame): +0.5 x ln(people), two fifths of that by day | 0..+1.2 |
 //! | where a person or vehicle was (the most sensitive zone), by day / at night: entry point +0.8 / +2.0, driveway +0.5 / +1.2, yard +0.3 / +0.8, other 0, sidewalk -0.5 (the shoulders of the night halfway) | -0.5..+2.0 |
-//! | when: night (23:00-05:00 local) +1.5 for a person, +0.8 for a vehicle; the shoulders (21:00-23:00, 05:00-06:00) half that | 0..+1.5 |
+//! | when: deep night (00:00-05:00 local) +1.5 for a person, +0.8 for a vehicle; late evening and dawn (22:00-24:00, 05:00-06:00) half that, 21:00-22:00 a quarter | 0..+1.5 |
 //! | how unusual for this camera and hour: +0.3 x z, z clamped to -1.5..3.5 (only with a baseline) | -0.45..+1.05 |
 //! | people on other cameras in the last minutes, and a person here | +0.7 |
 //! | a person lingering (seen over 60 s or more) | +0.4 |
@@ -24,6 +24,11 @@
 //! the yard at noon scores 2 (low), a delivery at the front door at 14:00 23 (low), a
 //! person at the front door at 22:10 54 (medium), a person on the back-door porch at
 //! 03:10 82 (high), three people there 89 (critical).
+//!
+//! The weights were set by hand from these rules, then checked against the labelled
+//! scenarios of `scripts/eval-judgement` (`eval/scenarios.json`); two changes came from
+//! that check: people are counted per frame (one person in six frames is one person),
+//! and 22:00-24:00 is late evening rather than deep night.
 
 use crate::context::Context;
 use chrono::Timelike;
@@ -122,14 +127,30 @@ fn certainty(confidence: f64) -> f64 {
     ((confidence - 0.25) / 0.45).clamp(0.2, 1.0)
 }
 
-/// 1 deep in the night (23:00-05:00), 0.5 on its shoulders (21:00-23:00, 05:00-06:00),
-/// 0 by day.
+/// 1 deep in the night (00:00-05:00), 0.5 late in the evening and at dawn
+/// (22:00-24:00, 05:00-06:00), 0.25 from 21:00, 0 by day.
 pub fn nightness(hour: u32) -> f64 {
     match hour {
-        23 | 0..=4 => 1.0,
-        21 | 22 | 5 => 0.5,
+        0..=4 => 1.0,
+        22 | 23 | 5 => 0.5,
+        21 => 0.25,
         _ => 0.0,
     }
+}
+
+/// The most people seen at once: person detections (confidence 0.4 or more) of the
+/// same frame. The same person in six frames of a batch is one person.
+fn people_at_once(context: &Context) -> usize {
+    let mut per_frame: std::collections::HashMap<(&str, i64), usize> =
+        std::collections::HashMap::new();
+    for d in &context.detections {
+        if d.object == "person" && d.confidence >= 0.4 {
+            *per_frame
+                .entry((d.file_path.as_str(), d.seen_at.timestamp_millis()))
+                .or_default() += 1;
+        }
+    }
+    per_frame.values().copied().max().unwrap_or(0)
 }
 
 /// Scores the evidence of `context`; `timezone` decides what night means.
@@ -173,21 +194,17 @@ pub fn assess(context: &Context, timezone: chrono_tz::Tz) -> Evidence {
         }
         None => (Kind::Other, 0.2),
     };
-    let people = context
-        .detections
-        .iter()
-        .filter(|d| d.object == "person" && d.confidence >= 0.4)
-        .count();
-    if people >= 2 {
-        add(
-            "people",
-            0.5 * (people as f64).ln(),
-            format!("{people} person detections"),
-        );
-    }
-
     let local_hour = context.started_at.with_timezone(&timezone).hour();
     let night = nightness(local_hour);
+    let people = people_at_once(context);
+    if people >= 2 {
+        // A group at the door by day is visitors; at night it is a crew.
+        add(
+            "people",
+            0.5 * (people as f64).ln() * (0.4 + 0.6 * night),
+            format!("{people} people at once"),
+        );
+    }
     let worrying = matches!(top_kind, Kind::Person | Kind::Vehicle | Kind::Bicycle);
 
     // Where: the most sensitive zone a person or vehicle stood in.
@@ -225,7 +242,11 @@ pub fn assess(context: &Context, timezone: chrono_tz::Tz) -> Evidence {
         _ => 0.0,
     };
     if night > 0.0 && night_weight > 0.0 {
-        let label = if night >= 1.0 { "at night" } else { "late" };
+        let label = match night {
+            n if n >= 1.0 => "at night",
+            n if n >= 0.5 => "late",
+            _ => "in the evening",
+        };
         add(
             "when",
             night_weight * night * q,

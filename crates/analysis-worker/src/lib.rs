@@ -12,6 +12,7 @@ pub mod context;
 pub mod evidence;
 pub mod geometry;
 mod grpc;
+pub mod judges;
 pub mod llm;
 pub mod prompt;
 pub mod sanitize;
@@ -70,12 +71,15 @@ pub async fn build_analyzer(
         redis,
         key_prefix: prefix,
         alerts,
+        judges: std::sync::OnceLock::new(),
     })
 }
 
 /// Runs the worker until `shutdown`, then finishes the batches in hand and returns.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), Error> {
     let analyzer = Arc::new(build_analyzer(&settings, &shutdown).await?);
+    // Fast-path judgements run here, off the consumer's slots.
+    let judges = analyzer.start_judges(&shutdown);
     let grpc = settings.grpc.listen.map(|addr| {
         tokio::spawn(serve(
             addr,
@@ -113,6 +117,13 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         tracing::warn!(error = %err, "alert outbox ended abnormally");
     }
     let deadline = settings.queue.drain_timeout();
+    if !judges.drain_within(deadline).await {
+        // Their events stay provisional; the sweep of the next worker judges them.
+        tracing::warn!(
+            deadline_ms = deadline.as_millis() as u64,
+            "judgements still running at the drain deadline"
+        );
+    }
     if !analyzer.alerts.drain_within(deadline).await {
         // Their leases lapse and another worker (or this one, restarted) delivers them.
         tracing::warn!(

@@ -86,6 +86,11 @@ pub struct LlmSettings {
     pub vision_max_bytes: usize,
     /// ... each downscaled to at most this many pixels on its longest side.
     pub vision_max_side: u32,
+    /// A batch judged while the consumer waits (not a fast-path event, which is judged
+    /// off the consumer) skips the LLM when this many calls are already in flight, and
+    /// takes its evidence score, so that an overloaded LLM slows judgements, never the
+    /// stream and the alerts. 0: always wait for the LLM.
+    pub max_waiting: u32,
 }
 
 impl Default for LlmSettings {
@@ -108,6 +113,7 @@ impl Default for LlmSettings {
             vision_max_images: 4,
             vision_max_bytes: 1_500_000,
             vision_max_side: 768,
+            max_waiting: 2,
         }
     }
 }
@@ -136,6 +142,13 @@ pub struct AnalysisSettings {
     /// on the fast path alert before the LLM answers; the judgement then revises the
     /// event and those alerts. Off: every batch waits for its judgement.
     pub two_stage: bool,
+    /// Fast-path judgements waiting for a judge, at most; beyond, the consumer judges.
+    pub judgement_queue: usize,
+    /// A provisional event older than this is judged by whichever worker's sweep sees it
+    /// (its worker stopped between the stages) ...
+    pub provisional_grace_secs: u64,
+    /// ... looked for this often.
+    pub provisional_sweep_secs: u64,
 }
 
 impl Default for AnalysisSettings {
@@ -150,6 +163,9 @@ impl Default for AnalysisSettings {
             events_channel: "events".to_owned(),
             timezone: "UTC".to_owned(),
             two_stage: true,
+            judgement_queue: 1_000,
+            provisional_grace_secs: 120,
+            provisional_sweep_secs: 30,
         }
     }
 }

@@ -66,6 +66,23 @@ pub async fn judged_how(db: &DatabaseConnection, event_id: i32) -> Result<(bool,
     }))
 }
 
+/// Locks the audit row of a provisional event for its judgement; false when the event
+/// is not provisional any more (judged by another worker meanwhile).
+pub async fn lock_provisional(tx: &DatabaseTransaction, event_id: i32) -> Result<bool, DbErr> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = tx
+        .query_one(Statement::from_sql_and_values(
+            tx.get_database_backend(),
+            "SELECT stage FROM event_audits WHERE event_id = $1 FOR UPDATE",
+            [event_id.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get::<String>("", "stage")? == "provisional",
+        None => false,
+    })
+}
+
 /// What writing a batch's event found.
 #[derive(Debug)]
 pub enum Written {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use support::fake_llm::{FakeLlm, Kind, Reply};
 use support::World;
 
-/// Judges batch `b-1` (the person on the porch at 23:10, evidence score 82) against a
+/// Judges batch `b-1` (the person on the porch at 02:10, evidence score 82) against a
 /// fake of `kind`; answers the fake and the audit row.
 async fn judged_by(kind: Kind) -> (FakeLlm, hsi_db::entities::event_audits::Model) {
     let llm = FakeLlm::start_as(
@@ -26,12 +26,7 @@ async fn judged_by(kind: Kind) -> (FakeLlm, hsi_db::entities::event_audits::Mode
     )
     .await;
     let world = World::new(&llm.base_url).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1]).await;
     let event = world.events().await.into_iter().next().expect("an event");
     assert_eq!(event.risk_score, Some(78), "{kind:?}: judged by the model");
     let audit = world.audit(event.id).await;
@@ -144,12 +139,7 @@ async fn a_llama_cpp_python_server_refusing_json_schema_is_never_asked_it_and_a_
         Reply::Status(400, refusal.into()),
     ]);
     let world = World::new(&llm.base_url).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1]).await;
     let requests = llm.requests();
     assert_eq!(requests.len(), 3, "two refusals, then the grammar");
     let grammar = requests[2]["grammar"].as_str().expect("a grammar");
@@ -170,17 +160,12 @@ async fn the_llm_moves_the_evidence_score_only_within_its_bound_and_the_audit_sa
     ))
     .await;
     let world = World::new(&llm.base_url).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1]).await;
     let event = &world.events().await[0];
     assert_eq!(
         (event.risk_score, event.risk_level.as_deref()),
         (Some(72), Some("high")),
-        "a tiny model cannot talk a person on the porch at 23:10 down to nothing"
+        "a tiny model cannot talk a person on the porch at 02:10 down to nothing"
     );
     let audit = world.audit(event.id).await;
     assert_eq!(
@@ -232,16 +217,11 @@ async fn a_summary_that_names_nothing_seen_is_replaced_by_the_facts() {
     ))
     .await;
     let world = World::new(&llm.base_url).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1]).await;
     let event = &world.events().await[0];
     assert_eq!(
         event.summary.as_deref(),
-        Some("Person seen by Front Door in Porch (entry point) at 23:10.")
+        Some("Person seen by Front Door in Porch (entry point) at 02:10.")
     );
     assert_eq!(
         event.risk_score,
@@ -349,12 +329,7 @@ async fn a_vision_request_carries_the_pictures_within_their_bounds() {
     pictures_on_disk(&world, &folder).await;
     world.settings.llm.vision = true;
     world.settings.llm.vision_max_bytes = 12_000;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1]).await;
     let parts = llm.requests()[0]["messages"][1]["content"]
         .as_array()
         .expect("parts")
@@ -568,7 +543,7 @@ async fn a_fast_path_event_left_provisional_by_a_crash_is_judged_on_redelivery()
             "INSERT INTO alert_rules (name, severity, risk_threshold, fire_on_fast_path, channels) VALUES
                  ('critical at once', 'critical', 85, true, '[{{\"type\": \"webhook\", \"url\": \"{hook}\"}}]');
              INSERT INTO events (batch_id, camera_id, started_at, ended_at, risk_score, risk_level, summary, is_fast_path)
-                 VALUES ('fast-path-1', 'front_door', '2026-11-16T23:10:00Z', '2026-11-16T23:10:00Z', 86, 'critical', 'Person seen', true);
+                 VALUES ('fast-path-1', 'front_door', '2026-11-17T02:10:00Z', '2026-11-17T02:10:00Z', 86, 'critical', 'Person seen', true);
              INSERT INTO event_detections (event_id, detection_id) SELECT id, 1 FROM events;
              INSERT INTO event_audits (event_id, prompt_length, prompt_token_estimate, enrichment_utilization, stage, evidence_score)
                  SELECT id, 0, 0, 0.25, 'provisional', 86 FROM events;"
@@ -588,4 +563,84 @@ async fn a_fast_path_event_left_provisional_by_a_crash_is_judged_on_redelivery()
     let bodies = receiver.bodies();
     assert_eq!(bodies.len(), 1, "{bodies:?}");
     assert_eq!(bodies[0].1["stage"], "final");
+}
+
+#[tokio::test]
+async fn with_judges_running_the_consumer_is_free_after_stage_one_and_the_sweep_finds_orphans() {
+    let receiver = Receiver::default();
+    let hook = receiver.start().await;
+    // A slow model: stage two takes seconds, stage one must not wait for it.
+    let llm = FakeLlm::start(Reply::Slow(
+        Duration::from_secs(4),
+        r#"{"summary": "A person at the porch", "reasoning": "Late.", "risk_score": 90}"#.into(),
+    ))
+    .await;
+    let mut world = World::new(&llm.base_url).await;
+    world.settings.analysis.provisional_grace_secs = 0;
+    world.settings.analysis.provisional_sweep_secs = 1;
+    world
+        .db
+        .conn
+        .execute_unprepared(&format!(
+            "INSERT INTO alert_rules (name, severity, risk_threshold, fire_on_fast_path, channels) VALUES
+                 ('critical at once', 'critical', 85, true, '[{{\"type\": \"webhook\", \"url\": \"{hook}\"}}]');"
+        ))
+        .await
+        .expect("rule");
+    let analyzer = Arc::new(world.analyzer().await);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let judges = analyzer.start_judges(&stop);
+
+    let mut batch = World::batch("fast-path-1", &[1]);
+    batch.message.is_fast_path = true;
+    analyzer.handle(batch).await.expect("stage one");
+    let event = world.events().await.into_iter().next().expect("event");
+    assert_eq!(
+        world.audit(event.id).await.stage,
+        "provisional",
+        "the consumer returned before the judgement"
+    );
+    analyzer.alerts.drain().await;
+    assert_eq!(receiver.bodies().len(), 1, "the first alert is out already");
+
+    assert!(
+        judges.settle(Duration::from_secs(60)).await,
+        "the judgement ends"
+    );
+    analyzer.alerts.drain().await;
+    assert_eq!(world.audit(event.id).await.stage, "final");
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[1].1["change"], "confirmed");
+
+    // A provisional event whose worker died between the stages: the sweep judges it.
+    world
+        .db
+        .conn
+        .execute_unprepared(
+            "INSERT INTO events (batch_id, camera_id, started_at, ended_at, risk_score, risk_level, summary, is_fast_path)
+                 VALUES ('fast-path-2', 'front_door', '2026-11-17T02:10:00Z', '2026-11-17T02:10:00Z', 2, 'low', 'Cat', true);
+             INSERT INTO event_detections (event_id, detection_id) SELECT id, 2 FROM events WHERE batch_id = 'fast-path-2';
+             INSERT INTO event_audits (event_id, prompt_length, prompt_token_estimate, enrichment_utilization, stage, evidence_score)
+                 SELECT id, 0, 0, 0.25, 'provisional', 2 FROM events WHERE batch_id = 'fast-path-2';",
+        )
+        .await
+        .expect("an orphaned provisional event");
+    let orphan = world
+        .events()
+        .await
+        .into_iter()
+        .find(|e| e.batch_id == "fast-path-2")
+        .expect("orphan");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while world.audit(orphan.id).await.stage != "final" {
+        assert!(
+            Instant::now() < deadline,
+            "the sweep never judged the orphan"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(llm.requests().len(), 2, "each event judged once");
+    stop.cancel();
+    assert!(judges.drain_within(Duration::from_secs(30)).await);
 }

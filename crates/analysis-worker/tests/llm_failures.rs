@@ -12,12 +12,7 @@ use support::World;
 async fn a_valid_answer_becomes_the_event_with_its_level_from_the_score() {
     let llm = FakeLlm::start(Reply::judgement(72, "A person at the porch at night")).await;
     let world = World::new(&llm.base_url).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1, 2]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1, 2]).await;
     let events = world.events().await;
     assert_eq!(events.len(), 1);
     let event = &events[0];
@@ -55,12 +50,7 @@ async fn a_level_the_model_writes_is_never_trusted() {
         r#"{"risk_score": 20, "risk_level": "critical", "summary": "a cat", "reasoning": "x"}"#;
     let llm = FakeLlm::start(Reply::Content(lying.into())).await;
     let world = World::new(&llm.base_url).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1]).await;
     let event = &world.events().await[0];
     // The level follows the score (82 - 10 at most), never the word the model wrote.
     assert_eq!(
@@ -76,12 +66,7 @@ async fn an_out_of_range_score_is_clamped() {
     ))
     .await;
     let world = World::new(&llm.base_url).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1]).await;
     let event = &world.events().await[0];
     // 250 reads as 100, and the evidence score (82) moves by the bound (10) at most.
     assert_eq!(
@@ -114,7 +99,7 @@ async fn fallback_event(
     let audit = world.audit(event.id).await;
     assert!(audit.is_fallback, "marked as fallback");
     // The evidence alone: a sure person (+1.5) on the entry-point porch at night (+2.0)
-    // at 23:10 (+1.5) from a prior of -3.5 is 82; the doubtful cat adds nothing.
+    // at 02:10 (+1.5) from a prior of -3.5 is 82; the doubtful cat adds nothing.
     assert_eq!(
         (event.risk_score, event.risk_level.as_deref()),
         (Some(82), Some("high"))
@@ -142,12 +127,7 @@ async fn a_dead_server_gives_a_rule_based_event() {
         .expect("port")
         .port();
     let world = World::new(&format!("http://127.0.0.1:{port}/v1")).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1, 2]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1, 2]).await;
     let (_, audit) = fallback_event(&world).await;
     let reason = audit.fallback_reason.expect("reason recorded");
     assert!(reason.contains("unreachable"), "{reason}");
@@ -160,12 +140,7 @@ async fn a_slow_server_is_cut_off_by_the_timeout() {
     world.settings.llm.timeout_ms = 300;
     world.settings.llm.attempts = 2;
     let started = Instant::now();
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1, 2]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1, 2]).await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "bounded by the timeout: {:?}",
@@ -191,12 +166,7 @@ async fn malformed_and_schema_breaking_replies_give_a_rule_based_event() {
     ] {
         let llm = FakeLlm::start(Reply::Content(reply.into())).await;
         let world = World::new(&llm.base_url).await;
-        world
-            .analyzer()
-            .await
-            .handle(World::batch("b-1", &[1, 2]))
-            .await
-            .expect("handled");
+        world.judge("b-1", &[1, 2]).await;
         let (_, audit) = fallback_event(&world).await;
         assert!(audit.fallback_reason.is_some(), "{name}");
         assert_eq!(llm.requests().len(), 3, "{name}: every attempt made");
@@ -211,12 +181,7 @@ async fn transient_errors_are_retried_before_giving_up() {
         Reply::Status(500, "oops".into()),
     ]);
     let world = World::new(&llm.base_url).await;
-    world
-        .analyzer()
-        .await
-        .handle(World::batch("b-1", &[1]))
-        .await
-        .expect("handled");
+    world.judge("b-1", &[1]).await;
     let event = &world.events().await[0];
     assert_eq!(
         event.summary.as_deref(),

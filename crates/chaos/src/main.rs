@@ -80,13 +80,8 @@ fn first_alert(args: &[String]) -> ExitCode {
         }
     };
     plan.samples = options.load.photos.clone();
-    hsi_testkit::init_logging();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("cannot start the runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     eprintln!(
         "==> first-alert latency: {} photos of a person, one camera each, every {} ms",
@@ -103,6 +98,14 @@ fn first_alert(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logging and the runtime of a run; None (said on stderr) when the runtime cannot start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    hsi_testkit::init_logging();
+    tokio::runtime::Runtime::new()
+        .map_err(|err| eprintln!("cannot start the runtime: {err}"))
+        .ok()
 }
 
 struct Options {
@@ -188,13 +191,8 @@ fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    hsi_testkit::init_logging();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("cannot start the runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let mut all_passed = true;
     for name in &options.scenarios {

@@ -147,31 +147,7 @@ impl AlertEngine {
             log_revision(facts, &revised);
             created.push(revised);
         }
-        if candidates.is_empty() {
-            return Ok(created);
-        }
-        let recorded = record::record_all(txn, &candidates).await?;
-        for (candidate, outcome) in candidates.iter().zip(recorded) {
-            let rule = candidate.rule;
-            match outcome {
-                Recorded::Created(alert) => {
-                    metrics::counter!("hsi_alerts_created_total", "severity" => alert.severity.as_str())
-                        .increment(1);
-                    tracing::info!(event_id = facts.event_id, rule_id = %rule.id, alert_id = %alert.id, severity = %alert.severity, dedup_key = %alert.dedup_key, "alert created");
-                    created.push(alert);
-                }
-                Recorded::Duplicate => {
-                    metrics::counter!("hsi_alerts_suppressed_total", "reason" => "duplicate")
-                        .increment(1);
-                    tracing::debug!(event_id = facts.event_id, rule_id = %rule.id, "rule already alerted for this event");
-                }
-                Recorded::Cooldown { held_by } => {
-                    metrics::counter!("hsi_alerts_suppressed_total", "reason" => "cooldown")
-                        .increment(1);
-                    tracing::info!(event_id = facts.event_id, rule_id = %rule.id, held_by, "alert suppressed by cooldown");
-                }
-            }
-        }
+        created.extend(record_candidates(txn, facts, &candidates).await?);
         Ok(created)
     }
 
@@ -191,20 +167,7 @@ impl AlertEngine {
             .filter(|rule| rule.fire_on_fast_path)
             .filter_map(|rule| candidate(rule, facts, summary, "provisional"))
             .collect();
-        if candidates.is_empty() {
-            return Ok(Vec::new());
-        }
-        let recorded = record::record_all(txn, &candidates).await?;
-        let mut created = Vec::new();
-        for (candidate, outcome) in candidates.iter().zip(recorded) {
-            if let Recorded::Created(alert) = outcome {
-                metrics::counter!("hsi_alerts_created_total", "severity" => alert.severity.as_str())
-                    .increment(1);
-                tracing::info!(event_id = facts.event_id, rule_id = %candidate.rule.id, alert_id = %alert.id, severity = %alert.severity, "provisional alert created on the fast path");
-                created.push(alert);
-            }
-        }
-        Ok(created)
+        record_candidates(txn, facts, &candidates).await
     }
 
     /// Starts delivering committed alerts now. Those it cannot take at once (every
@@ -310,6 +273,41 @@ fn candidate<'a>(
         summary,
         stage,
     })
+}
+
+/// Records the candidates' alerts (see `record`), logging and counting each outcome.
+async fn record_candidates(
+    txn: &impl ConnectionTrait,
+    facts: &EventFacts,
+    candidates: &[Candidate<'_>],
+) -> Result<Vec<CreatedAlert>, AlertError> {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let recorded = record::record_all(txn, candidates).await?;
+    let mut created = Vec::new();
+    for (candidate, outcome) in candidates.iter().zip(recorded) {
+        let rule = candidate.rule;
+        match outcome {
+            Recorded::Created(alert) => {
+                metrics::counter!("hsi_alerts_created_total", "severity" => alert.severity.as_str())
+                    .increment(1);
+                tracing::info!(event_id = facts.event_id, rule_id = %rule.id, alert_id = %alert.id, severity = %alert.severity, dedup_key = %alert.dedup_key, stage = candidate.stage, "alert created");
+                created.push(alert);
+            }
+            Recorded::Duplicate => {
+                metrics::counter!("hsi_alerts_suppressed_total", "reason" => "duplicate")
+                    .increment(1);
+                tracing::debug!(event_id = facts.event_id, rule_id = %rule.id, "rule already alerted for this event");
+            }
+            Recorded::Cooldown { held_by } => {
+                metrics::counter!("hsi_alerts_suppressed_total", "reason" => "cooldown")
+                    .increment(1);
+                tracing::info!(event_id = facts.event_id, rule_id = %rule.id, held_by, "alert suppressed by cooldown");
+            }
+        }
+    }
+    Ok(created)
 }
 
 fn log_revision(facts: &EventFacts, revised: &CreatedAlert) {

@@ -26,7 +26,7 @@ FROM events WHERE deleted_at IS NULL GROUP BY camera_id;
 -- statements touching the same cameras lock their counters in the same order.
 -- SECURITY DEFINER: whichever service role writes events (the analysis worker, the
 -- gateway's review and delete) need not be granted the counters table.
-CREATE FUNCTION camera_event_counts_apply(deltas jsonb) RETURNS void
+CREATE OR REPLACE FUNCTION camera_event_counts_apply(deltas jsonb) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     INSERT INTO camera_event_counts AS c (camera_id, events, unreviewed)
     SELECT d.camera_id, d.events, d.unreviewed
@@ -39,7 +39,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
         SET events = c.events + excluded.events, unreviewed = c.unreviewed + excluded.unreviewed;
 $$;
 
-CREATE FUNCTION camera_event_counts_on_insert() RETURNS trigger
+CREATE OR REPLACE FUNCTION camera_event_counts_on_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM camera_event_counts_apply(coalesce(jsonb_agg(d), '[]'))
@@ -50,7 +50,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION camera_event_counts_on_delete() RETURNS trigger
+CREATE OR REPLACE FUNCTION camera_event_counts_on_delete() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM camera_event_counts_apply(coalesce(jsonb_agg(d), '[]'))
@@ -61,7 +61,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION camera_event_counts_on_update() RETURNS trigger
+CREATE OR REPLACE FUNCTION camera_event_counts_on_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM camera_event_counts_apply(coalesce(jsonb_agg(d), '[]'))

@@ -35,6 +35,22 @@ impl Choice {
     }
 }
 
+/// Counts a judgement in flight for as long as it lives.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicU32);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a std::sync::atomic::AtomicU32) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A judgement from the model with what it cost.
 #[derive(Debug, Clone)]
 pub struct LlmJudgement {
@@ -73,6 +89,8 @@ pub struct LlmClient {
     /// None until the server was detected (or when it must be detected again).
     choice: Mutex<Option<Choice>>,
     breaker: Breaker,
+    /// Judgements asked of the server right now.
+    in_flight: std::sync::atomic::AtomicU32,
 }
 
 impl LlmClient {
@@ -90,6 +108,7 @@ impl LlmClient {
             settings,
             choice: Mutex::new(None),
             breaker,
+            in_flight: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -99,6 +118,11 @@ impl LlmClient {
 
     pub fn settings(&self) -> &LlmSettings {
         &self.settings
+    }
+
+    /// Judgements being asked of the server right now.
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The configured server kind, or the detected one with `auto` (None: nothing
@@ -165,6 +189,7 @@ impl LlmClient {
         bounds: ReplyBounds,
     ) -> Result<LlmJudgement, LlmFailure> {
         let started = Instant::now();
+        let _in_flight = InFlight::enter(&self.in_flight);
         let mut attempts = 0;
         let mut rejections = 0;
         let mut last = String::from("no attempt made");

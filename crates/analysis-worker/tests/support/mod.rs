@@ -21,7 +21,7 @@ pub struct World {
 
 impl World {
     /// Camera `front_door` ("Front Door") with an entry-point zone over the lower half,
-    /// and two detections at 23:10 UTC: a person standing in the zone, a cat outside it.
+    /// and two detections at 02:10 UTC: a person standing in the zone, a cat outside it.
     pub async fn new(llm_base_url: &str) -> Self {
         let db = TestDatabase::migrated().await;
         db.conn
@@ -31,8 +31,8 @@ impl World {
                      VALUES ('porch', 'front_door', 'Porch', 'entry_point', 'rectangle', '[[0.0, 0.5], [1.0, 1.0]]');
                  INSERT INTO detections (id, camera_id, file_path, detected_at, object_type, confidence,
                                          bbox_x, bbox_y, bbox_width, bbox_height, frame_width, frame_height, source_message_id, object_index)
-                     VALUES (1, 'front_door', '/cams/Front Door/1.jpg', '2026-11-16T23:10:00Z', 'person', 0.91, 300, 200, 80, 250, 640, 480, 'm1', 0),
-                            (2, 'front_door', '/cams/Front Door/1.jpg', '2026-11-16T23:10:00Z', 'cat', 0.40, 20, 10, 30, 30, 640, 480, 'm1', 1);
+                     VALUES (1, 'front_door', '/cams/Front Door/1.jpg', '2026-11-17T02:10:00Z', 'person', 0.91, 300, 200, 80, 250, 640, 480, 'm1', 0),
+                            (2, 'front_door', '/cams/Front Door/1.jpg', '2026-11-17T02:10:00Z', 'cat', 0.40, 20, 10, 30, 30, 640, 480, 'm1', 1);
                  SELECT setval('detections_id_seq', 2);",
             )
             .await
@@ -64,6 +64,15 @@ impl World {
         hsi_analysis_worker::build_analyzer(&self.settings, &CancellationToken::new())
             .await
             .expect("analyzer")
+    }
+
+    /// Judges batch `batch_id` of detections `ids` with a fresh analyzer.
+    pub async fn judge(&self, batch_id: &str, ids: &[i64]) {
+        self.analyzer()
+            .await
+            .handle(Self::batch(batch_id, ids))
+            .await
+            .expect("handled");
     }
 
     pub fn batch(batch_id: &str, ids: &[i64]) -> Delivery<BatchMessage> {
