@@ -84,12 +84,12 @@ impl Analyzer {
             if provisional {
                 tracing::info!(parent: &span, event = event.id, "fast-path event written before its judgement; judging it now");
                 return self
-                    .judge_later(Pending {
+                    .judge_later(Box::new(Pending {
                         event,
                         context,
                         parent,
                         started,
-                    })
+                    }))
                     .await;
             }
             tracing::info!(parent: &span, event = event.id, "batch already judged, announcing its event again");
@@ -111,12 +111,12 @@ impl Analyzer {
             tracing::info!(parent: &span, event = event.id, score = verdict.score, level = %verdict.level, alerts = alerts.len(), "fast-path event written on its evidence; judging it next");
             self.alerts.deliver(&alerts).await;
             return self
-                .judge_later(Pending {
+                .judge_later(Box::new(Pending {
                     event,
                     context,
                     parent,
                     started,
-                })
+                }))
                 .await;
         }
         let verdict = self
@@ -140,7 +140,7 @@ impl Analyzer {
 
     /// Hands stage two to the judges, or does it now when there are none or their
     /// queue is full.
-    async fn judge_later(&self, pending: Pending) -> Result<(), HandlerError> {
+    async fn judge_later(&self, pending: Box<Pending>) -> Result<(), HandlerError> {
         let pending = match self.judges.get() {
             Some(judges) => match judges.offer(pending) {
                 Ok(()) => return Ok(()),

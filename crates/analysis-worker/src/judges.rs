@@ -36,7 +36,7 @@ pub struct Pending {
 /// The running judges of one worker.
 #[derive(Debug)]
 pub struct Judges {
-    queue: mpsc::Sender<Pending>,
+    queue: mpsc::Sender<Box<Pending>>,
     /// Events queued or being judged here (the sweep leaves them alone).
     pending: Arc<Mutex<HashSet<i32>>>,
     tracker: TaskTracker,
@@ -44,7 +44,7 @@ pub struct Judges {
 
 impl Judges {
     /// Queues a judgement; gives it back when the queue is full.
-    pub(crate) fn offer(&self, pending: Pending) -> Result<(), Pending> {
+    pub(crate) fn offer(&self, pending: Box<Pending>) -> Result<(), Box<Pending>> {
         let id = pending.event.id;
         if !self.claim(id) {
             return Ok(()); // already queued or being judged here
@@ -207,12 +207,12 @@ async fn sweep(analyzer: &Analyzer, judges: &Judges) -> Result<usize, sea_orm::D
                 continue;
             }
         };
-        let pending = Pending {
+        let pending = Box::new(Pending {
             event,
             context,
             parent: None,
             started: Instant::now(),
-        };
+        });
         if judges.offer(pending).is_ok() {
             queued += 1;
         }

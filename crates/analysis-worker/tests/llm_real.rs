@@ -256,7 +256,7 @@ fn varied_contexts() -> Vec<Context> {
                     batch_id: format!("b-{n}"),
                     camera_id: "cam".to_owned(),
                     detection_ids: vec![],
-                    is_fast_path: n % 5 == 0,
+                    is_fast_path: n.is_multiple_of(5),
                     skip_judged: true,
                 },
                 camera_name: ["Front Door", "Back Yard", "Driveway", "Side Gate"][n % 4].to_owned(),
@@ -264,7 +264,7 @@ fn varied_contexts() -> Vec<Context> {
                 ended_at: at + chrono::Duration::seconds((n * 13 % 90) as i64),
                 detections,
                 zones_configured: true,
-                unusualness: (n % 3 == 0).then(|| Unusualness {
+                unusualness: n.is_multiple_of(3).then(|| Unusualness {
                     detections_this_hour: (n % 6) as i64,
                     usual_per_hour: 1.5,
                     std_dev: 1.0,

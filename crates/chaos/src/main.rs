@@ -90,7 +90,7 @@ fn first_alert(args: &[String]) -> ExitCode {
     );
     match runtime.block_on(hsi_chaos::latency::run(&options.setup, &plan)) {
         Ok(report) => {
-            println!("{}", report.table());
+            eprintln!("{}", report.table());
             ExitCode::SUCCESS
         }
         Err(err) => {
