@@ -65,14 +65,16 @@ async fn each_server_kind_is_sent_the_schema_the_way_it_enforces_it() {
 
     let (llm, audit) = judged_by(Kind::LlamaCppPython).await;
     let request = &llm.requests()[0];
-    assert_eq!(
-        request["response_format"]["type"], "json_object",
-        "{request}"
+    let grammar = request["grammar"].as_str().expect("a GBNF grammar");
+    assert!(
+        grammar.contains(r#"score ::= "72" | "73""#) && grammar.contains(r#"| "92""#),
+        "the allowed scores, 72 to 92, spelled out: {grammar}"
     );
-    assert_bounded_schema(&request["response_format"]["schema"], Kind::LlamaCppPython);
+    assert!(!grammar.contains(r#""93""#), "{grammar}");
+    assert!(request.get("response_format").is_none());
     assert_eq!(
         audit.structured_output.as_deref(),
-        Some("llama_cpp_python/json_object+schema")
+        Some("llama_cpp_python/grammar")
     );
 
     let (llm, audit) = judged_by(Kind::Vllm).await;

@@ -57,8 +57,8 @@ async fn the_real_model_judges_a_batch_into_an_event_announced_on_the_stream_and
         .is_empty());
     assert_eq!(event.object_types.as_deref(), Some("person,cat"));
     let audit = world.audit(event.id).await;
-    // The schema reaches the sampler (llama-cpp-python takes it as json_object + schema),
-    // so even a 135M model answers within it: a fallback here is a failure.
+    // The schema reaches the sampler (llama-cpp-python gets it as a GBNF grammar), so
+    // even a 135M model answers within it: a fallback here is a failure.
     assert!(
         !audit.is_fallback,
         "the real model's answer was not used: {:?}",
@@ -66,7 +66,7 @@ async fn the_real_model_judges_a_batch_into_an_event_announced_on_the_stream_and
     );
     assert_eq!(
         audit.structured_output.as_deref(),
-        Some("llama_cpp_python/json_object+schema")
+        Some("llama_cpp_python/grammar")
     );
     assert!(
         audit.llm_model.is_some()
@@ -321,10 +321,7 @@ async fn the_bundled_model_answers_within_the_schema_at_least_95_percent_of_the_
         );
         match client.judge(&built, bounds).await {
             Ok(judgement) if judgement.answer.violations.is_empty() => {
-                assert_eq!(
-                    judgement.structured_output,
-                    "llama_cpp_python/json_object+schema"
-                );
+                assert_eq!(judgement.structured_output, "llama_cpp_python/grammar");
                 valid += 1;
             }
             Ok(judgement) => failures.push(format!(

@@ -180,13 +180,22 @@ async fn a_fast_path_person_is_judged_within_a_second_of_its_detection() {
         .next()
         .expect("the event");
     assert!(event.is_fast_path, "{event:?}");
+    // The LLM's 70 moves the worker's evidence score by the bound (10) at most, and the
+    // event published on the stream is the judged one, not the provisional one.
+    let audit = hsi_db::entities::event_audits::Entity::find()
+        .filter(hsi_db::entities::event_audits::Column::EventId.eq(event.id))
+        .one(&pipeline.db.conn)
+        .await
+        .expect("audit")
+        .expect("an audit row");
+    let evidence = audit.evidence_score.expect("an evidence score");
+    assert_eq!(audit.stage, "final");
+    assert_eq!(audit.llm_proposed_score, Some(70));
+    let expected = (evidence + 10).min(70);
     assert_eq!(
-        (
-            event.camera_id.as_str(),
-            event.risk_score,
-            event.risk_level.as_deref()
-        ),
-        ("front_door", Some(70), Some("high"))
+        (event.camera_id.as_str(), event.risk_score),
+        ("front_door", Some(expected))
     );
+    assert_eq!(event.summary.as_deref(), Some("A person at the front door"));
     pipeline.stop().await;
 }

@@ -4,7 +4,7 @@
 //! | server | tried in this order |
 //! | --- | --- |
 //! | llama.cpp `llama-server` | `json_schema`, `json_object` + `schema`, GBNF `grammar` |
-//! | llama-cpp-python | `json_object` + `schema`, GBNF `grammar` |
+//! | llama-cpp-python | GBNF `grammar`, `json_object` + `schema` (its schema converter ignores integer bounds) |
 //! | vLLM | `guided_json`, `json_schema` |
 //! | Ollama | native `/api/chat` with `format` = the schema, `json_schema` |
 //! | OpenAI-style hosted APIs | `json_schema` (strict) |
@@ -49,7 +49,9 @@ impl ServerKind {
         use Method::*;
         match self {
             Self::LlamaCpp => &[JsonSchema, JsonObjectSchema, Grammar, JsonObject, Plain],
-            Self::LlamaCppPython => &[JsonObjectSchema, Grammar, JsonObject, Plain],
+            // Its JSON-schema converter drops `minimum`/`maximum` (seen with 0.3.36: scores
+            // outside the bound); the grammar spells the allowed scores out.
+            Self::LlamaCppPython => &[Grammar, JsonObjectSchema, JsonObject, Plain],
             Self::Vllm => &[GuidedJson, JsonSchema, JsonObject, Plain],
             Self::Ollama => &[OllamaFormat, JsonSchema, JsonObject, Plain],
             Self::OpenAi | Self::Auto => &[JsonSchema, JsonObject, Plain],
@@ -145,15 +147,23 @@ pub fn reply_schema(bounds: ReplyBounds) -> Value {
     })
 }
 
-/// The same reply as a GBNF grammar, for servers that take grammars but not schemas.
-/// The score is limited to 0-100 here; the bounds are applied after parsing.
-pub fn reply_grammar() -> String {
+/// The same reply as a GBNF grammar, for servers that take grammars: the allowed scores
+/// are spelled out, so the bound reaches the sampler.
+pub fn reply_grammar(bounds: ReplyBounds) -> String {
+    let scores: Vec<String> = (bounds.min_score.max(0)..=bounds.max_score.min(100))
+        .map(|n| format!("\"{n}\""))
+        .collect();
+    let scores = if scores.is_empty() {
+        "\"0\"".to_owned()
+    } else {
+        scores.join(" | ")
+    };
     format!(
         r#"root ::= "{{" ws "\"summary\"" ws ":" ws summary ws "," ws "\"reasoning\"" ws ":" ws reasoning ws "," ws "\"risk_score\"" ws ":" ws score ws "}}"
 summary ::= "\"" char{{1,{SUMMARY_MAX}}} "\""
 reasoning ::= "\"" char{{1,{REASONING_MAX}}} "\""
 char ::= [^"\\\x00-\x1f] | "\\" ["\\/bfnrt]
-score ::= "100" | [1-9] [0-9] | [0-9]
+score ::= {scores}
 ws ::= [ \t\n]{{0,2}}
 "#
     )
@@ -172,7 +182,7 @@ pub fn apply(method: Method, body: &mut Value, bounds: ReplyBounds) {
         Method::JsonObjectSchema => {
             body["response_format"] = json!({"type": "json_object", "schema": schema});
         }
-        Method::Grammar => body["grammar"] = Value::String(reply_grammar()),
+        Method::Grammar => body["grammar"] = Value::String(reply_grammar(bounds)),
         Method::GuidedJson => body["guided_json"] = schema,
         Method::JsonObject => body["response_format"] = json!({"type": "json_object"}),
         // The Ollama body is built by the caller (another API); nothing to add here.
@@ -289,8 +299,15 @@ mod tests {
     }
 
     #[test]
-    fn the_grammar_names_every_field_in_order() {
-        let grammar = reply_grammar();
+    fn the_grammar_names_every_field_in_order_and_spells_out_the_scores() {
+        let grammar = reply_grammar(ReplyBounds {
+            min_score: 95,
+            max_score: 100,
+        });
+        assert!(
+            grammar.contains(r#"score ::= "95" | "96" | "97" | "98" | "99" | "100""#),
+            "{grammar}"
+        );
         let summary = grammar.find("summary").unwrap();
         let reasoning = grammar.find("reasoning").unwrap();
         let score = grammar.find("risk_score").unwrap();
