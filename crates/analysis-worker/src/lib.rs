@@ -1,10 +1,12 @@
 //! The analysis worker: consumes the batches stream, gathers each batch's context
 //! (camera, detections and the zones they were in, baseline deviation, activity on
-//! other cameras), asks an LLM over the OpenAI chat-completions protocol for a risk
-//! judgement (falling back to a transparent rule-based scorer), writes the event with
-//! its detection links, its audit and the alerts the user's rules raise in one
-//! transaction, delivers the alerts through the outbox, and announces the event on the
-//! (trimmed) events stream and a pub/sub channel.
+//! other cameras), scores its evidence (`evidence`), lets an LLM over the OpenAI
+//! chat-completions protocol write the summary and move the score within a bound (the
+//! evidence alone when no valid answer comes), writes the event with its detection
+//! links, its audit and the alerts the user's rules raise in one transaction, delivers
+//! the alerts through the outbox, and announces the event on the (trimmed) events
+//! stream and a pub/sub channel. A fast-path batch is written and alerted on its
+//! evidence first, then judged off the consumer (`judges`), which revises its alerts.
 
 mod alerting;
 pub mod analyzer;

@@ -1,7 +1,9 @@
 //! The LLM judge, over OpenAI's chat-completions protocol (llama.cpp, vLLM, Ollama and
-//! hosted APIs all speak it). Every call is bounded in time; transient failures are
-//! retried with back-off; a circuit breaker stops calls to a dead server; a reply is
-//! accepted only if it parses and carries a score and a summary.
+//! hosted APIs all speak it; Ollama through its native chat API when its `format` is
+//! the way to hold it to the schema, see `structured`). Every call is bounded in time;
+//! transient failures are retried with back-off; a circuit breaker stops calls to a dead
+//! server; a reply is accepted only if it parses and carries a score and a summary, and
+//! where it breaks the schema is noted.
 
 pub mod answer;
 mod breaker;
