@@ -12,10 +12,10 @@ use crate::store::{self, AuditFacts, Verdict, Written};
 use crate::vision::{self, PromptImage};
 use chrono::Utc;
 use hsi_alerts::{AlertEngine, CreatedAlert};
-use hsi_db::entities::{event_detections, events};
+use hsi_db::entities::events;
 use hsi_proto::v1::{BatchMessage, EventMessage, MessageMeta, TraceContext};
 use hsi_queue::{trace, Delivery, HandlerError, Producer, RedisPool};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -493,17 +493,7 @@ impl Analyzer {
             .one(&self.db)
             .await?
             .ok_or(AnalysisError::NoEvent(event_id))?;
-        let links = event_detections::Entity::find()
-            .filter(event_detections::Column::EventId.eq(id))
-            .all(&self.db)
-            .await?;
-        let input = BatchInput {
-            batch_id: event.batch_id.clone(),
-            camera_id: event.camera_id.clone(),
-            detection_ids: links.iter().map(|l| l.detection_id).collect(),
-            is_fast_path: event.is_fast_path,
-            skip_judged: false,
-        };
+        let input = crate::context::input_of(&self.db, &event).await?;
         let context = gather(
             &self.db,
             &input,
@@ -586,40 +576,78 @@ fn event_message(
     }
 }
 
-/// Whether a summary names something of the batch: a class seen (or a word for it),
-/// the camera or a zone.
+/// Words that name what a detector class is, by class group.
+const CLASS_WORDS: &[(&[&str], &[&str])] = &[
+    (
+        &["person"],
+        &[
+            "person",
+            "people",
+            "someone",
+            "man",
+            "woman",
+            "visitor",
+            "intruder",
+            "individual",
+            "stranger",
+        ],
+    ),
+    (
+        &["car", "truck", "bus", "motorcycle"],
+        &[
+            "car",
+            "truck",
+            "bus",
+            "motorcycle",
+            "vehicle",
+            "van",
+            "lorry",
+        ],
+    ),
+    (&["bicycle"], &["bicycle", "bike", "cyclist"]),
+    (&["dog"], &["dog", "puppy"]),
+    (&["cat"], &["cat", "kitten"]),
+    (&["bird"], &["bird"]),
+    (&["horse"], &["horse"]),
+];
+
+/// Whether a summary is about the batch: it names a class that was seen (or a word for
+/// it), the camera or a zone, and no class that was not seen. A notification that says
+/// "a dog" when a person stood at the door is worse than none.
 fn grounded(summary: &str, context: &Context) -> bool {
-    let text = summary.to_lowercase();
-    let mut words: Vec<String> = context.object_types();
-    words.extend(
-        context
-            .detections
-            .iter()
-            .flat_map(|d| d.zones.iter().map(|z| z.name.to_lowercase())),
-    );
-    words.push(context.camera_name.to_lowercase());
-    for object in context.object_types() {
-        let synonyms: &[&str] = match object.as_str() {
-            "person" => &[
-                "people",
-                "someone",
-                "man",
-                "woman",
-                "visitor",
-                "intruder",
-                "figure",
-                "individual",
-            ],
-            "car" | "truck" | "bus" | "motorcycle" => &["vehicle", "car", "truck", "van"],
-            "dog" | "cat" | "bird" | "horse" => &["animal", "pet"],
-            _ => &[],
-        };
-        words.extend(synonyms.iter().map(|s| (*s).to_owned()));
+    let lower = summary.to_lowercase();
+    let words: std::collections::HashSet<&str> = lower
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            // Plurals: "cars", "dogs", "horses" (short words like "bus" stay).
+            if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+                &w[..w.len() - 1]
+            } else {
+                w
+            }
+        })
+        .collect();
+    let seen = context.object_types();
+    let mut names_seen = false;
+    for (classes, names) in CLASS_WORDS {
+        let mentioned = names.iter().any(|name| words.contains(name));
+        let was_seen = classes.iter().any(|c| seen.iter().any(|s| s == c));
+        if mentioned && !was_seen {
+            return false;
+        }
+        names_seen |= mentioned && was_seen;
     }
-    words
+    let places = context
+        .detections
         .iter()
-        .filter(|w| !w.trim().is_empty())
-        .any(|word| text.contains(word.as_str()))
+        .flat_map(|d| d.zones.iter().map(|z| z.name.to_lowercase()))
+        .chain([context.camera_name.to_lowercase()]);
+    names_seen
+        || seen.iter().any(|class| words.contains(class.as_str()))
+        || places
+            .filter(|place| !place.trim().is_empty())
+            .any(|place| lower.contains(&place))
 }
 
 fn evidence_json(evidence: &Evidence) -> serde_json::Value {

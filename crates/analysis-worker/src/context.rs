@@ -116,6 +116,24 @@ pub enum ContextError {
     Database(#[from] DbErr),
 }
 
+/// The batch an existing event was judged from (its own detections), to judge it again.
+pub async fn input_of(
+    db: &DatabaseConnection,
+    event: &hsi_db::entities::events::Model,
+) -> Result<BatchInput, DbErr> {
+    let links = event_detections::Entity::find()
+        .filter(event_detections::Column::EventId.eq(event.id))
+        .all(db)
+        .await?;
+    Ok(BatchInput {
+        batch_id: event.batch_id.clone(),
+        camera_id: event.camera_id.clone(),
+        detection_ids: links.iter().map(|l| l.detection_id).collect(),
+        is_fast_path: event.is_fast_path,
+        skip_judged: false,
+    })
+}
+
 /// Gathers the context of a batch as of `now`.
 pub async fn gather(
     db: &DatabaseConnection,

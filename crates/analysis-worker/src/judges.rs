@@ -13,10 +13,10 @@
 //! slows down the stream) rather than dropping anything.
 
 use crate::analyzer::Analyzer;
-use crate::context::{gather, BatchInput, Context};
-use hsi_db::entities::{event_detections, events};
+use crate::context::{gather, Context};
+use hsi_db::entities::events;
 use hsi_proto::v1::TraceContext;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -182,17 +182,7 @@ async fn sweep(analyzer: &Analyzer, judges: &Judges) -> Result<usize, sea_orm::D
         let Some(event) = events::Entity::find_by_id(id).one(&analyzer.db).await? else {
             continue;
         };
-        let links = event_detections::Entity::find()
-            .filter(event_detections::Column::EventId.eq(id))
-            .all(&analyzer.db)
-            .await?;
-        let input = BatchInput {
-            batch_id: event.batch_id.clone(),
-            camera_id: event.camera_id.clone(),
-            detection_ids: links.iter().map(|l| l.detection_id).collect(),
-            is_fast_path: event.is_fast_path,
-            skip_judged: false,
-        };
+        let input = crate::context::input_of(&analyzer.db, &event).await?;
         let context = match gather(
             &analyzer.db,
             &input,

@@ -236,6 +236,16 @@ async fn a_summary_that_names_nothing_seen_is_replaced_by_the_facts() {
         .adjustment_reason
         .unwrap_or_default();
     assert!(reason.contains("was replaced"), "{reason}");
+
+    // A summary naming something that was not seen is a hallucination too.
+    let llm = FakeLlm::start(Reply::judgement(85, "Two dogs are barking at the porch")).await;
+    let world = World::new(&llm.base_url).await;
+    world.judge("b-1", &[1]).await;
+    let event = &world.events().await[0];
+    assert_eq!(
+        event.summary.as_deref(),
+        Some("Person seen by Front Door in Porch (entry point) at 02:10.")
+    );
 }
 
 /// Writes a 1920x1080 frame and a 200x300 crop as JPEG files and points detection 1 at them.

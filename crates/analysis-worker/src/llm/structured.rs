@@ -127,7 +127,7 @@ impl Default for ReplyBounds {
 }
 
 /// Longest summary the schema lets the model write (characters).
-pub const SUMMARY_MAX: usize = 200;
+pub const SUMMARY_MAX: usize = 160;
 /// Longest reasoning the schema lets the model write: a small model left unbounded
 /// rambles until `max_tokens` cuts the JSON off.
 pub const REASONING_MAX: usize = 400;
