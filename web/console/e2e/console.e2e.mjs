@@ -71,6 +71,13 @@ async function signedIn(key, { width = 1280, height = 900, scheme = "light" } = 
 }
 
 async function axe(page, label) {
+  // Judge the page as it rests: a transition caught half-way is not what a user reads.
+  await page.evaluate(() =>
+    Promise.race([
+      Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))),
+      new Promise((done) => setTimeout(done, 2000)),
+    ]),
+  );
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () =>
     (await window.axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
