@@ -1,7 +1,7 @@
 #!/bin/sh
-# Runs once, when the PostgreSQL container creates its data directory (compose.yaml
-# mounts it into /docker-entrypoint-initdb.d/): the owner role hsi, the hsi database,
-# and one login role per service, each with the password in its own secret,
+# Runs once, when the PostgreSQL container creates its data directory (compose.yaml,
+# beside it, mounts it into /docker-entrypoint-initdb.d/): the owner role hsi, the hsi
+# database, and one login role per service, each with the password in its own secret,
 # /run/secrets/<role> (see secrets/README.md). The migrations create the service roles
 # too (without passwords) and grant them their rights.
 #
@@ -12,7 +12,8 @@
   set -eu
 
   owner=hsi
-  service_roles="hsi_file_watcher hsi_detection_worker hsi_batch_aggregator hsi_analysis_worker hsi_gateway"
+  # hsi_grafana: the dashboards' read-only role (migration 19 grants its rights).
+  service_roles="hsi_file_watcher hsi_detection_worker hsi_batch_aggregator hsi_analysis_worker hsi_gateway hsi_grafana"
 
   # Prints the secret of role $1, refusing a missing or empty one.
   secret_of() {

@@ -40,6 +40,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261201_000016_alert_deliveries"),
     sql_migration!("m20261201_000017_camera_event_counts"),
     sql_migration!("m20261201_000018_judgement_evidence_and_revisions"),
+    sql_migration!("m20261201_000019_create_dashboard_reader_role"),
 ];
 
 /// The migrator that the CLI, the services' start-up check and the tests run.

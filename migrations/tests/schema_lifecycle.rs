@@ -52,7 +52,7 @@ fn cli(db: &TestDatabase, args: &[&str]) -> String {
 async fn up_down_up_with_status_at_each_step() {
     let db = TestDatabase::empty().await;
     let names = migration_names();
-    assert_eq!(names.len(), 18);
+    assert_eq!(names.len(), 19);
 
     Migrator::up(&db.conn, None).await.expect("up");
     assert_eq!(applied(&db).await, names);
