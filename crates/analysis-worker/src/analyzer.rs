@@ -19,6 +19,7 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Everything a judgement needs; shared by the consumer and the gRPC API.
 #[derive(Debug)]
@@ -56,9 +57,38 @@ impl Analyzer {
                 "batch message without a batch id or camera".to_owned(),
             ));
         }
-        let span = tracing::info_span!("batch", batch = %batch.batch_id, camera = %batch.camera_id, fast_path = batch.is_fast_path);
+        // The judgement's span, a child of the aggregator's `batch` span; the alerts it
+        // raises, their deliveries and the event message all hang off it.
+        let span = tracing::info_span!(
+            "event",
+            batch_id = %batch.batch_id,
+            camera_id = %batch.camera_id,
+            fast_path = batch.is_fast_path,
+            event_id = tracing::field::Empty,
+            score = tracing::field::Empty,
+            alerts = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let parent = batch.meta.as_ref().and_then(|m| m.trace.as_ref());
+        let span = trace::span_with_parent(span, parent);
+        let handled = self
+            .judge_batch(batch, span.clone())
+            .instrument(span.clone())
+            .await;
+        span.record("outcome", trace::outcome(&handled));
+        handled
+    }
+
+    async fn judge_batch(
+        &self,
+        batch: BatchMessage,
+        span: tracing::Span,
+    ) -> Result<(), HandlerError> {
         let started = Instant::now();
-        let parent = batch.meta.as_ref().and_then(|m| m.trace.clone());
+        // What stage two and the event message continue from: this span when spans are
+        // exported, else the batch's trace.
+        let parent = batch.meta.as_ref().and_then(|m| m.trace.as_ref());
+        let parent = Some(trace::outgoing(parent));
         let mut input = BatchInput {
             batch_id: batch.batch_id.clone(),
             camera_id: batch.camera_id.clone(),
@@ -78,6 +108,7 @@ impl Analyzer {
             .map_err(retry)?
         {
             input.skip_judged = false;
+            span.record("event_id", event.id);
             let context = self.gather(&input).await.map_err(context_failure)?;
             let (is_fallback, provisional) =
                 store::judged_how(&self.db, event.id).await.map_err(retry)?;
@@ -107,7 +138,10 @@ impl Analyzer {
             // Stage one: the event on its evidence, and the alerts of the rules that fire
             // on the fast path, delivered before the LLM is asked anything.
             let verdict = self.provisional(&context);
+            let judged_at = judged_now(&batch);
             let (event, alerts) = self.commit(&context, &verdict).await?;
+            record_on_span(&span, &event, &alerts);
+            record_alerted(&alerts, judged_at, &context);
             tracing::info!(parent: &span, event = event.id, score = verdict.score, level = %verdict.level, alerts = alerts.len(), "fast-path event written on its evidence; judging it next");
             self.alerts.deliver(&alerts).await;
             return self
@@ -123,8 +157,11 @@ impl Analyzer {
             .judge_inline(&context)
             .await
             .map_err(|err| HandlerError::Retry(err.to_string()))?;
+        let judged_at = judged_now(&batch);
         let (event, alerts) = self.commit(&context, &verdict).await?;
+        record_on_span(&span, &event, &alerts);
         record_judgement(&verdict, started);
+        record_alerted(&alerts, judged_at, &context);
         tracing::info!(parent: &span, event = event.id, score = verdict.score, level = %verdict.level, fallback = verdict.audit.is_fallback, alerts = alerts.len(), "event written");
         self.alerts.deliver(&alerts).await;
         self.announce(&event, &context, parent, verdict.audit.is_fallback)
@@ -173,6 +210,32 @@ impl Analyzer {
         parent: Option<TraceContext>,
         started: Instant,
     ) -> Result<(), HandlerError> {
+        // A child of stage one's `event` span (its context travels in `parent`).
+        let span = tracing::info_span!(
+            "judgement",
+            event_id = event.id,
+            camera_id = %event.camera_id,
+            score = tracing::field::Empty,
+            alerts = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let span = trace::span_with_parent(span, parent.as_ref());
+        let finished = self
+            .finish_in_span(event, context, parent, started, &span)
+            .instrument(span.clone())
+            .await;
+        span.record("outcome", trace::outcome(&finished));
+        finished
+    }
+
+    async fn finish_in_span(
+        &self,
+        event: &events::Model,
+        context: &Context,
+        parent: Option<TraceContext>,
+        started: Instant,
+        span: &tracing::Span,
+    ) -> Result<(), HandlerError> {
         if !store::judged_how(&self.db, event.id)
             .await
             .map_err(retry)?
@@ -184,6 +247,7 @@ impl Analyzer {
             .judge(context)
             .await
             .map_err(|err| HandlerError::Retry(err.to_string()))?;
+        let judged_at = hsi_core::pipeline_metrics::now_ms();
         let tx = self.db.begin().await.map_err(retry)?;
         if !store::lock_provisional(&tx, event.id)
             .await
@@ -209,7 +273,10 @@ impl Analyzer {
             }
         };
         tx.commit().await.map_err(retry)?;
+        span.record("score", verdict.score);
+        span.record("alerts", alerts.len());
         record_judgement(&verdict, started);
+        record_alerted(&alerts, judged_at, context);
         tracing::info!(event = event.id, score = verdict.score, level = %verdict.level, fallback = verdict.audit.is_fallback, alerts = alerts.len(), "fast-path event judged");
         self.alerts.deliver(&alerts).await;
         self.announce(&event, context, parent, verdict.audit.is_fallback)
@@ -559,7 +626,7 @@ fn event_message(
 ) -> EventMessage {
     EventMessage {
         meta: Some(MessageMeta {
-            trace: Some(trace::child_of(parent)),
+            trace: Some(trace::outgoing(parent)),
             ..MessageMeta::default()
         }),
         event_id: i64::from(event.id),
@@ -664,6 +731,38 @@ fn record_judgement(verdict: &Verdict, started: Instant) {
         .record(started.elapsed().as_secs_f64());
     metrics::counter!("hsi_events_total", "level" => verdict.level.as_str(), "fallback" => fallback.clone()).increment(1);
     metrics::counter!("hsi_judgements_total", "outcome" => if verdict.audit.is_fallback { "fallback" } else { "llm" }).increment(1);
+}
+
+/// Notes the batch's verdict as reached now (the `judged` stage, from the batch's
+/// publication); answers the time, from which the `alerted` stage is measured.
+fn judged_now(batch: &BatchMessage) -> i64 {
+    let now = hsi_core::pipeline_metrics::now_ms();
+    hsi_core::pipeline_metrics::observe_stage(
+        hsi_core::pipeline_metrics::Stage::Judged,
+        batch.meta.as_ref().map_or(0, |meta| meta.enqueued_at_ms),
+        now,
+    );
+    now
+}
+
+/// Notes the new alerts as raised now (committed with their event): the `alerted`
+/// stage from the verdict, and the end-to-end time from the earliest file's landing
+/// (the event starts at its first detection, which carries the landing time). A
+/// revision of a fast-path alert is not a new alert and is not counted again.
+fn record_alerted(alerts: &[CreatedAlert], judged_at_ms: i64, context: &Context) {
+    use hsi_core::pipeline_metrics::{observe_end_to_end, observe_stage, Stage, Until};
+    let now = hsi_core::pipeline_metrics::now_ms();
+    for _ in alerts.iter().filter(|alert| alert.revision == 1) {
+        observe_stage(Stage::Alerted, judged_at_ms, now);
+        observe_end_to_end(Until::Alerted, context.started_at.timestamp_millis(), now);
+    }
+}
+
+/// What the judgement wrote, on its span.
+fn record_on_span(span: &tracing::Span, event: &events::Model, alerts: &[CreatedAlert]) {
+    span.record("event_id", event.id);
+    span.record("score", event.risk_score.unwrap_or_default());
+    span.record("alerts", alerts.len());
 }
 
 fn retry(err: DbErr) -> HandlerError {

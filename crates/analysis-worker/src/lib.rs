@@ -61,6 +61,12 @@ pub async fn build_analyzer(
     let Some(db) = hsi_db::connect_with_retry(&settings.database, shutdown).await else {
         return Err(Error::Interrupted);
     };
+    // Warnings and errors also go to the `logs` table (`telemetry.db_log_level`).
+    hsi_db::log_writer::spawn(
+        db.clone(),
+        hsi_core::Service::AnalysisWorker.name(),
+        shutdown.clone(),
+    );
     let redis = redis_pool(&settings.redis)?;
     let prefix = settings.redis.key_prefix.clone();
     let alerts = hsi_alerts::AlertEngine::new(db.clone(), settings.alerts.clone())?;

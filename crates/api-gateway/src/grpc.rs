@@ -59,6 +59,8 @@ pub async fn serve(
     routes.add_service(health);
     let incoming = tokio_stream_tcp(listener);
     tonic::transport::Server::builder()
+        .layer(crate::request_trace::GrpcSpanLayer)
+        .layer(crate::request_metrics::GrpcMetricsLayer)
         .layer(AuthLayer { app: app.clone() })
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
@@ -107,6 +109,11 @@ static API_METHODS: LazyLock<HashSet<String>> = LazyLock::new(|| {
         })
         .collect()
 });
+
+/// Whether `path` is a method of the API's own services.
+pub fn is_api_method(path: &str) -> bool {
+    API_METHODS.contains(path)
+}
 
 /// The operation a gRPC path names (`/hsi.v1.api.CameraService/ListCameras` →
 /// `ListCameras`), for the API's own services only.

@@ -18,6 +18,8 @@ pub mod media;
 pub mod paging;
 pub mod policy;
 pub mod ratelimit;
+pub mod request_metrics;
+pub mod request_trace;
 pub mod resources;
 pub mod rest;
 mod settings;
@@ -69,6 +71,12 @@ pub async fn build_app(settings: &Settings, shutdown: &CancellationToken) -> Res
     let Some(db) = hsi_db::connect_with_retry(&settings.database, shutdown).await else {
         return Err(Error::Interrupted);
     };
+    // Warnings and errors also go to the `logs` table (`telemetry.db_log_level`).
+    hsi_db::log_writer::spawn(
+        db.clone(),
+        hsi_core::Service::Gateway.name(),
+        shutdown.clone(),
+    );
     let redis = hsi_queue::redis_pool(&settings.redis)?;
     Ok(App::new(db, redis, settings.clone())?)
 }

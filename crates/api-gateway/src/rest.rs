@@ -197,7 +197,11 @@ pub fn router(app: App) -> Router {
                 .max_body_bytes
                 .max(app.settings.http.max_upload_bytes),
         ))
-        .layer(axum::middleware::from_fn(count_responses))
+        .layer(axum::middleware::from_fn(
+            crate::request_metrics::measure_rest,
+        ))
+        // Outermost, so the request's span covers every other layer.
+        .layer(axum::middleware::from_fn(crate::request_trace::rest_span))
 }
 
 /// A path no route serves: the console's (its pages and assets) when one is configured,
@@ -251,19 +255,6 @@ async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -
         )
         .into_response(),
     }
-}
-
-/// Counts requests by status class.
-async fn count_responses(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    let class = match response.status().as_u16() {
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
-    };
-    metrics::counter!("hsi_gateway_http_responses_total", "class" => class).increment(1);
-    response
 }
 
 /// What authentication needs besides the request.

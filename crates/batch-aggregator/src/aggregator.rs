@@ -16,6 +16,7 @@ use hsi_proto::v1::{BatchMessage, DetectionsMessage};
 use hsi_queue::{Producer, QueueError, RedisPool};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// The batching core of one replica; all state is shared through Redis.
 #[derive(Debug, Clone)]
@@ -138,7 +139,29 @@ impl Aggregator {
                 }
                 Err(err) => return Err(err),
             };
-            let sent = self.producer.publish(batch.to_message()).await;
+            // A child of the detection span that opened the batch (its stored trace);
+            // the batch message carries this span's context on to the analysis worker.
+            let span = tracing::info_span!(
+                "batch",
+                batch_id = %id,
+                camera_id = %batch.camera_id,
+                reason = reason_label(batch.reason),
+                detections = batch.detection_ids.len(),
+                fast_path = batch.fast_path,
+                outcome = tracing::field::Empty,
+            );
+            let span = hsi_queue::trace::span_with_parent(span, batch.trace.as_ref());
+            let sent = async { self.producer.publish(batch.to_message()).await }
+                .instrument(span.clone())
+                .await;
+            span.record(
+                "outcome",
+                match &sent {
+                    Ok(_) => "published",
+                    Err(QueueError::Backpressure { .. }) => "backpressure",
+                    Err(_) => "failed",
+                },
+            );
             self.downstream_full.store(
                 matches!(sent, Err(QueueError::Backpressure { .. })),
                 Ordering::Relaxed,
@@ -149,6 +172,12 @@ impl Aggregator {
                 let reason = reason_label(batch.reason);
                 metrics::counter!("hsi_batches_closed_total", "reason" => reason).increment(1);
                 metrics::histogram!("hsi_batch_size").record(batch.detection_ids.len() as f64);
+                // The batch opened when its first detections arrived (`started_ms`).
+                hsi_core::pipeline_metrics::observe_stage(
+                    hsi_core::pipeline_metrics::Stage::Batched,
+                    batch.started_at_ms,
+                    hsi_core::pipeline_metrics::now_ms(),
+                );
                 tracing::info!(batch_id = %id, camera = %batch.camera_id, reason,
                     detections = batch.detection_ids.len(), "batch published");
             }

@@ -80,7 +80,7 @@ impl ClosedBatch {
         BatchMessage {
             meta: Some(MessageMeta {
                 message_id: self.id.clone(),
-                trace: Some(trace::child_of(self.trace.as_ref())),
+                trace: Some(trace::outgoing(self.trace.as_ref())),
                 ..MessageMeta::default()
             }),
             batch_id: self.id.clone(),

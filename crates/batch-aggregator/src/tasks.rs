@@ -26,7 +26,11 @@ pub(crate) async fn handle_delivery(
         .as_ref()
         .map(|m| m.message_id.as_str())
         .unwrap_or_default();
-    let span = tracing::info_span!("detections", camera = %message.camera_id, %message_id);
+    let span = tracing::info_span!("detections", camera_id = %message.camera_id, %message_id);
+    let span = hsi_queue::trace::span_with_parent(
+        span,
+        message.meta.as_ref().and_then(|m| m.trace.as_ref()),
+    );
     let handled = aggregator
         .handle(&message, clock.now_ms())
         .instrument(span)
@@ -94,6 +98,12 @@ pub(crate) async fn database_loops(
     let Some(db) = hsi_db::connect_with_retry(&settings.database, &shutdown).await else {
         return;
     };
+    // Warnings and errors also go to the `logs` table (`telemetry.db_log_level`).
+    hsi_db::log_writer::spawn(
+        db.clone(),
+        hsi_core::Service::BatchAggregator.name(),
+        shutdown.clone(),
+    );
     tokio::join!(
         rollup_loop(pool, db.clone(), &settings, clock, &shutdown),
         recovery_loop(db.clone(), aggregator, &settings, clock, &shutdown),

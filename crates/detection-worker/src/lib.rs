@@ -49,6 +49,12 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     let Some(db) = hsi_db::connect_with_retry(&settings.database, &shutdown).await else {
         return Err(Error::Interrupted);
     };
+    // Warnings and errors also go to the `logs` table (`telemetry.db_log_level`).
+    hsi_db::log_writer::spawn(
+        db.clone(),
+        hsi_core::Service::DetectionWorker.name(),
+        shutdown.clone(),
+    );
     let pool = redis_pool(&settings.redis)?;
     let prefix = &settings.redis.key_prefix;
     let producer: Producer<DetectionsMessage> =

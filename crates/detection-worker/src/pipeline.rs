@@ -15,6 +15,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// What the worker needs to handle one file.
 #[derive(Debug, Clone)]
@@ -41,8 +42,32 @@ impl Pipeline {
             .map(|m| m.message_id.clone())
             .filter(|id| !id.is_empty())
             .unwrap_or(delivery.id);
-        let span = tracing::info_span!("file", camera = %file.camera_id, path = %file.path_display, %message_id);
-        let _entered = span.enter();
+        // A child of the file-watcher's `file` span; the detections message carries
+        // this span's context on to the aggregator.
+        let span = tracing::info_span!(
+            "detection",
+            camera_id = %file.camera_id,
+            path = %file.path_display,
+            media_id = file.media_file_id,
+            %message_id,
+            detections = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let parent = file.meta.as_ref().and_then(|m| m.trace.as_ref());
+        let span = trace::span_with_parent(span, parent);
+        let handled = self
+            .handle_file(&file, message_id)
+            .instrument(span.clone())
+            .await;
+        span.record("outcome", trace::outcome(&handled));
+        handled
+    }
+
+    async fn handle_file(
+        &self,
+        file: &FileMessage,
+        message_id: String,
+    ) -> Result<(), HandlerError> {
         let started = Instant::now();
         let source = Source {
             message_id: message_id.clone(),
@@ -66,13 +91,11 @@ impl Pipeline {
                 );
                 rows
             }
-            _ => {
-                drop(_entered);
-                self.detect_and_record(&file, &source).await?
-            }
+            _ => self.detect_and_record(file, &source).await?,
         };
-        self.publish(&file, &message_id, &rows).await?;
-        metrics::counter!("hsi_files_processed_total", "media" => media_label(&file)).increment(1);
+        tracing::Span::current().record("detections", rows.len());
+        self.publish(file, &message_id, &rows).await?;
+        metrics::counter!("hsi_files_processed_total", "media" => media_label(file)).increment(1);
         stage("total", started);
         Ok(())
     }
@@ -259,7 +282,7 @@ impl Pipeline {
         let parent = file.meta.as_ref().and_then(|m| m.trace.as_ref());
         let message = DetectionsMessage {
             meta: Some(MessageMeta {
-                trace: Some(trace::child_of(parent)),
+                trace: Some(trace::outgoing(parent)),
                 ..MessageMeta::default()
             }),
             camera_id: file.camera_id.clone(),
@@ -283,6 +306,11 @@ impl Pipeline {
                 err => HandlerError::Retry(format!("publishing detections failed: {err}")),
             })?;
         stage("publish", started);
+        hsi_core::pipeline_metrics::observe_stage(
+            hsi_core::pipeline_metrics::Stage::Detected,
+            file.meta.as_ref().map_or(0, |meta| meta.enqueued_at_ms),
+            hsi_core::pipeline_metrics::now_ms(),
+        );
         Ok(())
     }
 }

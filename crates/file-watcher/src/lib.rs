@@ -59,6 +59,8 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     let Some(db) = hsi_db::connect_with_retry(&settings.database, &shutdown).await else {
         return Ok(());
     };
+    // Warnings and errors also go to the `logs` table (`telemetry.db_log_level`).
+    hsi_db::log_writer::spawn(db.clone(), Service::FileWatcher.name(), shutdown.clone());
     let pipeline = Arc::new(Pipeline {
         settings: settings.watcher.clone(),
         root: root.clone(),

@@ -20,6 +20,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// How processing a file ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +186,26 @@ impl Pipeline {
     /// notes the entry in the ledger. Returns false if it could not: the file stays
     /// accepted and unenqueued, and the recovery sweep publishes it later.
     pub async fn publish(&self, file: &AcceptedFile) -> bool {
+        // The root of the file's trace: the message carries this span's context on.
+        let span = tracing::info_span!(
+            "file",
+            camera_id = %file.camera_id,
+            path = %file.path,
+            media_id = file.id,
+            message_id = %file.message_id,
+            outcome = tracing::field::Empty,
+        );
+        let published = self.publish_in_span(file).instrument(span.clone()).await;
+        let outcome = if published {
+            "enqueued"
+        } else {
+            "not_enqueued"
+        };
+        span.record("outcome", outcome);
+        published
+    }
+
+    async fn publish_in_span(&self, file: &AcceptedFile) -> bool {
         let message = file_message(file);
         let published = retry(
             &self.shutdown,
@@ -206,6 +227,11 @@ impl Pipeline {
                 return false;
             }
         };
+        hsi_core::pipeline_metrics::observe_stage(
+            hsi_core::pipeline_metrics::Stage::Enqueued,
+            message.observed_at_ms,
+            hsi_core::pipeline_metrics::now_ms(),
+        );
         tracing::info!(path = %file.path, camera = %file.camera_id, sha256 = %file.sha256, size = file.size, %entry, ledger_id = file.id, "file enqueued");
         // If this note is lost, the sweep finds the file unprocessed with no entry to
         // look for and publishes it again; the detection worker's writes are keyed on

@@ -139,6 +139,7 @@ impl Deliverer {
             }
         };
         let state = record.state;
+        tracing::Span::current().record("outcome", state);
         let last_error = record.last_error.clone().unwrap_or_default();
         match store::record_attempt(&self.db, &claimed, record).await {
             Ok(store::Outcome::Superseded) => {
@@ -149,7 +150,10 @@ impl Deliverer {
             }
             Ok(store::Outcome::Recorded) => {
                 match state {
-                    "delivered" => tracing::info!(%alert_id, "alert delivered"),
+                    "delivered" => {
+                        record_delivered(&claimed);
+                        tracing::info!(%alert_id, "alert delivered")
+                    }
                     "retrying" => {
                         tracing::warn!(%alert_id, attempts = claimed.attempts + 1, error = %last_error, "alert not delivered yet, will retry")
                     }
@@ -283,6 +287,33 @@ impl Deliverer {
             }
         }
     }
+}
+
+/// Notes a new alert's first delivery: the `delivered` stage from its creation, and the
+/// end-to-end time from its file landing (the event's start, kept in the metadata as
+/// `matched.occurred_at`). Revisions are news about an alert already delivered.
+fn record_delivered(claimed: &Claimed) {
+    use hsi_core::pipeline_metrics::{observe_end_to_end, observe_stage, Stage, Until};
+    if claimed.revision != 1 {
+        return;
+    }
+    let millis = |value: &Value| {
+        value
+            .as_str()
+            .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+            .map_or(0, |at| at.timestamp_millis())
+    };
+    let now = Utc::now().timestamp_millis();
+    observe_stage(
+        Stage::Delivered,
+        millis(&claimed.metadata["payload"]["created_at"]),
+        now,
+    );
+    observe_end_to_end(
+        Until::Delivered,
+        millis(&claimed.metadata["matched"]["occurred_at"]),
+        now,
+    );
 }
 
 fn count(result: &ChannelResult) {

@@ -59,7 +59,20 @@ impl Outbox {
                 break;
             };
             let deliverer = Arc::clone(&self.deliverer);
-            let span = tracing::info_span!("alert_delivery", alert_id = %alert.id, attempt = alert.attempts + 1);
+            // A child of the alert's span (its context is kept in the alert's metadata).
+            let span = tracing::info_span!(
+                "delivery",
+                alert_id = %alert.id,
+                event_id = alert.metadata["payload"]["event_id"].as_i64(),
+                camera_id = alert.metadata["payload"]["camera_id"].as_str(),
+                revision = alert.revision,
+                attempt = alert.attempts + 1,
+                outcome = tracing::field::Empty,
+            );
+            if let Some(traceparent) = alert.metadata["traceparent"].as_str() {
+                let tracestate = alert.metadata["tracestate"].as_str().unwrap_or_default();
+                hsi_core::otel::set_remote_parent(&span, traceparent, tracestate);
+            }
             self.tracker.spawn(
                 async move {
                     let _permit = permit;

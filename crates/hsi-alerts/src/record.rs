@@ -24,6 +24,7 @@ use hsi_core::Severity;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// An alert that [`AlertEngine::on_event`](crate::AlertEngine::on_event) recorded.
@@ -105,7 +106,22 @@ async fn record(
             return Ok(Recorded::Cooldown { held_by });
         }
     }
-    let new_alert = build(candidate, now);
+    let mut new_alert = build(candidate, now);
+    // A child of the judgement's span. Its context is kept with the alert, so that every
+    // delivery attempt, however much later and by whichever replica, joins the trace.
+    let span = tracing::info_span!(
+        "alert",
+        alert_id = %new_alert.id,
+        rule_id = %rule.id,
+        rule = %rule.name,
+        event_id = facts.event_id,
+        camera_id = %facts.camera_id,
+        severity = rule.severity.as_str(),
+        stage = candidate.stage,
+        revision = 1,
+        channels = rule.channels.len(),
+    );
+    keep_trace_context(&mut new_alert.metadata, &span);
     let created = CreatedAlert {
         id: new_alert.id,
         rule_id: rule.id,
@@ -117,8 +133,19 @@ async fn record(
         revision: 1,
         change: None,
     };
-    store::insert_alert(txn, new_alert).await?;
+    store::insert_alert(txn, new_alert).instrument(span).await?;
     Ok(Recorded::Created(created))
+}
+
+/// Notes `span`'s W3C context in the alert's metadata (`traceparent`, `tracestate`),
+/// where deliveries pick it up as their parent; nothing when spans are not exported.
+fn keep_trace_context(metadata: &mut Value, span: &tracing::Span) {
+    if let (Some((traceparent, tracestate)), Value::Object(object)) =
+        (hsi_core::otel::trace_context_of(span), metadata)
+    {
+        object.insert("traceparent".to_owned(), json!(traceparent));
+        object.insert("tracestate".to_owned(), json!(tracestate));
+    }
 }
 
 /// The row to insert; its metadata carries the payload receivers get, so the delivery
@@ -246,12 +273,24 @@ pub(crate) async fn revise(
     // Every channel gets the revision, and it has the full attempt budget.
     metadata.remove("delivery");
     metadata.insert("revision_attempts_base".to_owned(), json!(alert.attempts));
+    let span = tracing::info_span!(
+        "alert",
+        alert_id = %alert.id,
+        event_id = facts.event_id,
+        camera_id = %facts.camera_id,
+        stage = "final",
+        revision = payload.revision,
+        change,
+    );
+    let mut metadata = Value::Object(metadata);
+    keep_trace_context(&mut metadata, &span);
     store::revise(
         txn,
         alert,
-        Value::Object(metadata),
+        metadata,
         matches!(judged, Judged::Withdrawn { .. }),
     )
+    .instrument(span)
     .await?;
     let (rule_name, channels) = match judged {
         Judged::Kept(candidate) => (candidate.rule.name.clone(), candidate.rule.channels.len()),

@@ -97,14 +97,18 @@ async fn attempt(
     idempotency_key: &str,
     timeout: Duration,
 ) -> Attempt {
-    let sent = client
+    let mut request = client
         .post(target.url.clone())
         .headers(target.headers.clone())
-        .header(IDEMPOTENCY_HEADER, idempotency_key)
-        .json(payload)
-        .timeout(timeout)
-        .send()
-        .await;
+        .header(IDEMPOTENCY_HEADER, idempotency_key);
+    // The receiver may continue the trace (W3C trace context), as the gateway does.
+    if let Some((traceparent, tracestate)) = hsi_core::otel::current_trace_context() {
+        request = request.header("traceparent", traceparent);
+        if !tracestate.is_empty() {
+            request = request.header("tracestate", tracestate);
+        }
+    }
+    let sent = request.json(payload).timeout(timeout).send().await;
     let response = match sent {
         Ok(response) => response,
         Err(err) if err.is_builder() => {

@@ -7,7 +7,11 @@
 pub mod baseline;
 pub mod camera_id;
 pub mod enums;
+pub mod log_capture;
+pub mod metrics_catalog;
 pub mod metrics_export;
+pub mod otel;
+pub mod pipeline_metrics;
 pub mod retry;
 pub mod service;
 pub mod service_main;

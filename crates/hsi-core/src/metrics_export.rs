@@ -46,6 +46,7 @@ pub fn install(settings: &MetricsSettings, service: &str) -> Result<(), MetricsE
             addr,
             message: err.to_string(),
         })?;
+    crate::metrics_catalog::register(service);
     tracing::info!(%addr, "serving prometheus metrics");
     Ok(())
 }

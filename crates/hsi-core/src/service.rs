@@ -35,6 +35,17 @@ impl Service {
         }
     }
 
+    /// The service's binary, which also names it in exported traces (`service.name`).
+    pub fn binary(self) -> &'static str {
+        match self {
+            Self::FileWatcher => "hsi-file-watcher",
+            Self::DetectionWorker => "hsi-detection-worker",
+            Self::BatchAggregator => "hsi-batch-aggregator",
+            Self::AnalysisWorker => "hsi-analysis-worker",
+            Self::Gateway => "hsi-gateway",
+        }
+    }
+
     /// The PostgreSQL role the service connects as; its grants enforce ownership.
     pub fn database_role(self) -> &'static str {
         match self {

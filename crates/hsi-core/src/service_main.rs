@@ -40,6 +40,9 @@ macro_rules! impl_service_settings {
 /// Exit status for bad arguments or settings (as `sysexits` EX_USAGE would, simplified).
 pub const EXIT_BAD_CONFIG: u8 = 2;
 
+/// How long exporting the last spans may delay the exit.
+const TELEMETRY_FLUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Runs a service binary: `--config <file>` (or `HSI_CONFIG`) and `HSI__*` variables
 /// give the settings; `--print-settings` prints the effective settings and exits.
 pub fn run_service<S, F, Fut, E>(service: Service, run: F) -> ExitCode
@@ -95,10 +98,13 @@ where
         eprintln!("{}", describe(&settings));
         return ExitCode::SUCCESS;
     }
-    if let Err(err) = telemetry::init(settings.telemetry()) {
-        eprintln!("{service}: {err}");
-        return ExitCode::from(EXIT_BAD_CONFIG);
-    }
+    let telemetry = match telemetry::init(settings.telemetry(), service.binary()) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("{service}: {err}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
     tracing::info!(%service, settings = %describe(&settings), "starting");
     for key in &loaded.unknown_keys {
         tracing::warn!(%service, %key, "ignoring a setting this service does not know");
@@ -111,6 +117,7 @@ where
         Ok(runtime) => runtime,
         Err(err) => {
             tracing::error!(error = %err, "cannot start the async runtime");
+            telemetry.shutdown(TELEMETRY_FLUSH_DEADLINE);
             return ExitCode::FAILURE;
         }
     };
@@ -121,7 +128,7 @@ where
             install_signal_handlers().map_err(|err| format!("cannot listen for signals: {err}"))?;
         run(settings, shutdown).await.map_err(|err| err.to_string())
     });
-    match outcome {
+    let code = match outcome {
         Ok(()) => {
             tracing::info!(%service, "stopped");
             ExitCode::SUCCESS
@@ -130,7 +137,12 @@ where
             tracing::error!(%service, error = %err, "stopped with an error");
             ExitCode::FAILURE
         }
-    }
+    };
+    // Tasks still parked in the runtime close their spans as it drops; then the last
+    // spans go out, within a deadline so a collector that is down cannot hold the exit.
+    drop(runtime);
+    telemetry.shutdown(TELEMETRY_FLUSH_DEADLINE);
+    code
 }
 
 fn usage(service: Service, problem: &str) -> ExitCode {

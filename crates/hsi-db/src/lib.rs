@@ -5,5 +5,6 @@
 
 pub mod connect;
 pub mod entities;
+pub mod log_writer;
 
 pub use connect::{connect, connect_with_retry};

@@ -55,15 +55,16 @@ impl<M: QueueMessage> Producer<M> {
         &self.keys
     }
 
-    /// Stamps the message's metadata (a message id and a trace if it has none, the
-    /// enqueue time, the producer) and adds it; returns the stream entry id.
+    /// Stamps the message's metadata (a message id and a trace if it has none: the
+    /// current span's, see [`trace`], the enqueue time, the producer) and adds it;
+    /// returns the stream entry id.
     pub async fn publish(&self, mut message: M) -> Result<String, QueueError> {
         let mut meta = message.meta().cloned().unwrap_or_default();
         if meta.message_id.is_empty() {
             meta.message_id = uuid::Uuid::now_v7().to_string();
         }
         if meta.trace.is_none() {
-            meta.trace = Some(trace::new_root());
+            meta.trace = Some(trace::inject_current().unwrap_or_else(trace::new_root));
         }
         meta.enqueued_at_ms = now_ms();
         meta.producer.clone_from(&self.producer);

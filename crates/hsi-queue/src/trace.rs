@@ -1,8 +1,50 @@
 //! W3C trace context carried by every message, so one trace id follows a file from the
 //! camera folder to the alert.
+//!
+//! When spans are exported (`telemetry.otlp_endpoint`), a message carries the context of
+//! the span that sent it, and the consumer's span for it is that span's child; the trace
+//! is then the real chain of spans across the services. Without an exporter, messages
+//! still carry one trace id from end to end (a fresh span id per hop), for the logs.
 
+use crate::HandlerError;
+use hsi_core::otel;
 use hsi_proto::v1::TraceContext;
 use rand::Rng;
+
+/// The current span's context, when spans are exported and there is a current span.
+pub fn inject_current() -> Option<TraceContext> {
+    otel::current_trace_context().map(|(traceparent, tracestate)| TraceContext {
+        traceparent,
+        tracestate,
+    })
+}
+
+/// The context for a message sent from the current span on behalf of `parent` (the
+/// message being handled): the current span's own when spans are exported, else a child
+/// of `parent` (or a new root).
+pub fn outgoing(parent: Option<&TraceContext>) -> TraceContext {
+    inject_current().unwrap_or_else(|| child_of(parent))
+}
+
+/// Makes `span` (just created, not yet entered) a child of the span that sent the
+/// message with context `parent`; returns it, for `.instrument(..)`.
+pub fn span_with_parent(span: tracing::Span, parent: Option<&TraceContext>) -> tracing::Span {
+    if let Some(parent) = parent.filter(|p| !p.traceparent.is_empty()) {
+        otel::set_remote_parent(&span, &parent.traceparent, &parent.tracestate);
+    }
+    span
+}
+
+/// The `outcome` field of a consumer's span: `ok`, `retry`, `failed` (dead-lettered)
+/// or `backpressure`.
+pub fn outcome<T>(result: &Result<T, HandlerError>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(HandlerError::Retry(_)) => "retry",
+        Err(HandlerError::Permanent(_)) => "failed",
+        Err(HandlerError::Backpressure(_)) => "backpressure",
+    }
+}
 
 /// A new trace: `00-<trace id>-<span id>-01`.
 pub fn new_root() -> TraceContext {

@@ -289,8 +289,9 @@ async fn keep_leases<M: QueueMessage>(consumer: Arc<Consumer<M>>, in_flight: InF
     }
 }
 
-/// Publishes the stream's length, pending and dead-letter counts as gauges
-/// (`hsi_queue_length`, `hsi_queue_pending`, `hsi_queue_dead_letters`) every 10 s.
+/// Publishes the stream's length, pending and dead-letter counts and its cap as gauges
+/// (`hsi_queue_length`, `hsi_queue_pending`, `hsi_queue_dead_letters`,
+/// `hsi_queue_max_length`) every 10 s.
 async fn report_depth<M: QueueMessage>(consumer: Arc<Consumer<M>>) {
     let mut ticker = tokio::time::interval(Duration::from_secs(10));
     loop {
@@ -302,6 +303,12 @@ async fn report_depth<M: QueueMessage>(consumer: Arc<Consumer<M>>) {
                 metrics::gauge!("hsi_queue_pending", "stream" => stream).set(stats.pending as f64);
                 metrics::gauge!("hsi_queue_dead_letters", "stream" => stream)
                     .set(stats.dead_letters as f64);
+                // The cap producers are held to (same `queue` settings on both sides),
+                // so a rule can warn before backpressure starts.
+                if M::KIND == crate::StreamKind::Work {
+                    metrics::gauge!("hsi_queue_max_length", "stream" => stream)
+                        .set(consumer.settings().max_stream_length as f64);
+                }
             }
             Err(err) => tracing::debug!(error = %err, "could not read queue figures"),
         }

@@ -10,6 +10,7 @@
 mod assets;
 mod database;
 mod llm;
+pub mod otlp;
 mod settings;
 mod test_redis;
 

@@ -40,6 +40,7 @@ resources!(
     events,
     feedback,
     keys,
+    logs,
     notifications,
     prompts,
     rules,
