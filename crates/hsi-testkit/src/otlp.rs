@@ -121,8 +121,15 @@ impl Drop for OtlpReceiver {
 impl OtlpReceiver {
     /// Starts a receiver on a free local port.
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        Self::start_on("127.0.0.1:0")
+            .await
+            .expect("a free local port for the OTLP receiver")
+    }
+
+    /// Starts a receiver listening on `addr` (`host:port`).
+    pub async fn start_on(addr: &str) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let endpoint = format!("http://{}", listener.local_addr()?);
         let collector = Collector::default();
         let service = TraceServiceServer::new(collector.clone());
         let server = tokio::spawn(async move {
@@ -132,11 +139,11 @@ impl OtlpReceiver {
                 .serve_with_incoming(incoming)
                 .await;
         });
-        Self {
+        Ok(Self {
             endpoint,
             collector,
             server,
-        }
+        })
     }
 
     /// Every span received so far.
