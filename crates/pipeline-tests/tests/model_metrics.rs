@@ -15,16 +15,11 @@ use hsi_testkit::{llm_base_url, photo, TestDatabase, TestRedis};
 use sea_orm::ConnectionTrait;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Set in a child process: the service it is to run.
-const SERVE: &str = "HSI_METRICS_TEST_SERVE";
-/// This test's name, which a child process is started with.
-const TEST: &str = "every_metric_the_dashboards_and_rules_query_is_exported";
 
 const SERVICES: [&str; 5] = [
     "file-watcher",
@@ -182,26 +177,9 @@ fn shipped_prometheus_files_pass_promtool() {
 
 #[test]
 fn every_metric_the_dashboards_and_rules_query_is_exported() {
-    if let Ok(service) = std::env::var(SERVE) {
-        let code = serve(&service);
-        std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
-    }
     tokio::runtime::Runtime::new()
         .expect("runtime")
         .block_on(drive_and_scrape());
-}
-
-/// Runs one service as its binary would (settings from the `HSI__...` variables).
-fn serve(service: &str) -> ExitCode {
-    use hsi_core::service_main::run_service_with_args as run;
-    match service {
-        "file-watcher" => run(Service::FileWatcher, &[], hsi_file_watcher::run),
-        "detection-worker" => run(Service::DetectionWorker, &[], hsi_detection_worker::run),
-        "batch-aggregator" => run(Service::BatchAggregator, &[], hsi_batch_aggregator::run),
-        "analysis-worker" => run(Service::AnalysisWorker, &[], hsi_analysis_worker::run),
-        "api-gateway" => run(Service::Gateway, &[], hsi_api_gateway::run),
-        other => panic!("unknown service {other}"),
-    }
 }
 
 /// A service process; SIGTERM, then SIGKILL, when dropped.
@@ -347,7 +325,6 @@ async fn drive_and_scrape() {
         "analysis-worker" => Service::AnalysisWorker,
         _ => Service::Gateway,
     };
-    let exe = std::env::current_exe().expect("this test binary");
     let mut processes = Vec::new();
     for name in SERVICES {
         let mut env: Vec<(&str, String)> = vec![
@@ -403,9 +380,13 @@ async fn drive_and_scrape() {
         }
         let log = dir.path().join(format!("{name}.log"));
         let file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(&exe)
-            .args([TEST, "--exact", "--nocapture", "--test-threads", "1"])
-            .env(SERVE, name)
+        // Each service as a process of its own, behind its binary's start-up code.
+        let child = Command::new(env!("CARGO_BIN_EXE_hsi-any-service"))
+            .arg(if name == "api-gateway" {
+                "gateway"
+            } else {
+                name
+            })
             .envs(env)
             .stdin(Stdio::null())
             .stdout(file.try_clone().expect("log"))
