@@ -1,10 +1,15 @@
-//! One thread owns the model; callers send it images and await their detections. On
-//! CUDA it gathers up to `max_batch_size` images, or what arrived within
-//! `batch_timeout_ms` of the first, into one forward pass.
+//! Two threads run the model; callers send them images and await their detections.
+//!
+//! The input thread forms batches and puts them on the device: up to `max_batch_size`
+//! images, on CUDA what arrived within `batch_timeout_ms` of the first, on the CPU what
+//! is already queued plus whatever arrives while the model is still busy (so a deep
+//! queue gives large batches and an idle worker answers at once). The model thread runs
+//! the forward passes. A batch waits, uploaded, while the one before it runs, so on CUDA
+//! the copy and resize of batch n+1 overlap the forward of batch n.
 
 use crate::detector::{Detection, Detector, DetectorError, ModelDescription};
-use crate::preprocess::PreparedImage;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::preprocess::{DeviceBatch, InputSpec, PreparedImage};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,8 +19,10 @@ use tokio::sync::oneshot;
 #[derive(Debug)]
 pub struct ImageResult {
     pub detections: Vec<Detection>,
-    /// Time from the request to the start of its forward pass.
+    /// Time from the request to the start of its batch's upload.
     pub queued: Duration,
+    /// Uploading and resizing the whole batch it was part of, on the device.
+    pub upload: Duration,
     /// The forward pass of the whole batch it was part of.
     pub forward: Duration,
     /// Decoding the batch's output.
@@ -36,6 +43,8 @@ pub struct DetectorHandle {
     jobs: mpsc::Sender<Job>,
     description: ModelDescription,
     processed: Arc<AtomicU64>,
+    /// One permit per image decoder allowed to run (`detector.decode_threads`).
+    decoders: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Job {
@@ -47,26 +56,50 @@ impl std::fmt::Debug for Job {
 }
 
 impl DetectorHandle {
-    /// Moves the detector onto its own thread. The thread ends when every handle is dropped.
+    /// Moves the detector onto its threads. They end when every handle is dropped.
     pub fn start(detector: Detector) -> std::io::Result<Self> {
         let description = detector.describe();
         let max_batch = description.max_batch_size.max(1);
-        let timeout = Duration::from_millis(detector.settings().batch_timeout_ms);
+        // The CPU never holds a batch open: waiting would only add latency there.
+        let timeout = if detector.device().is_cuda() {
+            Duration::from_millis(detector.settings().batch_timeout_ms)
+        } else {
+            Duration::ZERO
+        };
+        let spec = detector.input_spec();
+        let decoders = detector.settings().decode_threads_on(detector.device());
         let (jobs, queue) = mpsc::channel::<Job>();
+        // One uploaded batch waits while another runs; more would only hold memory.
+        let (ready, batches) = mpsc::sync_channel::<Uploaded>(1);
+        let busy = Arc::new(AtomicBool::new(false));
         let processed = Arc::new(AtomicU64::new(0));
-        let counter = processed.clone();
+        let (counter, model_busy) = (processed.clone(), busy.clone());
         std::thread::Builder::new()
             .name("hsi-detector".to_owned())
-            .spawn(move || run(detector, queue, max_batch, timeout, &counter))?;
+            .spawn(move || run_model(detector, batches, &model_busy, &counter))?;
+        std::thread::Builder::new()
+            .name("hsi-detector-input".to_owned())
+            .spawn(move || run_input(spec, queue, ready, max_batch, timeout, &busy))?;
         Ok(Self {
             jobs,
             description,
             processed,
+            decoders: Arc::new(tokio::sync::Semaphore::new(decoders.max(1))),
         })
     }
 
     pub fn description(&self) -> &ModelDescription {
         &self.description
+    }
+
+    /// Waits for a decoder's turn; hold the permit while decoding. The decoders and the
+    /// model's threads are sized together so they do not fight over the cores.
+    pub async fn decode_permit(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.decoders
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the decoder semaphore is never closed")
     }
 
     /// Images through the model since start.
@@ -88,20 +121,44 @@ impl DetectorHandle {
     }
 }
 
-fn run(
-    detector: Detector,
+/// A batch on the device and the callers waiting for it.
+struct Uploaded {
+    batch: Result<DeviceBatch, tch::TchError>,
+    images: Vec<PreparedImage>,
+    waiting: Vec<(Instant, oneshot::Sender<Result<ImageResult, DetectorError>>)>,
+    started: Instant,
+    upload: Duration,
+}
+
+fn run_input(
+    spec: InputSpec,
     queue: mpsc::Receiver<Job>,
+    ready: mpsc::SyncSender<Uploaded>,
     max_batch: usize,
     timeout: Duration,
-    processed: &AtomicU64,
+    model_busy: &AtomicBool,
 ) {
     while let Ok(first) = queue.recv() {
         let deadline = Instant::now() + timeout;
         let mut batch = vec![first];
         while batch.len() < max_batch {
-            match queue.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let next = if wait.is_zero() {
+                if model_busy.load(Ordering::Acquire) {
+                    // The model cannot take this batch yet: let it grow meanwhile.
+                    queue.recv_timeout(Duration::from_millis(1))
+                } else {
+                    queue.try_recv().map_err(|_| RecvTimeoutError::Timeout)
+                }
+            } else {
+                queue.recv_timeout(wait)
+            };
+            match next {
                 Ok(job) => batch.push(job),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout)
+                    if wait.is_zero() && model_busy.load(Ordering::Acquire) => {}
+                Err(RecvTimeoutError::Timeout) => break,
             }
         }
         let started = Instant::now();
@@ -109,9 +166,44 @@ fn run(
             .into_iter()
             .map(|job| (job.image, (job.submitted, job.reply)))
             .unzip();
+        let uploaded = spec.upload(&images);
+        let upload = started.elapsed();
+        let sent = ready.send(Uploaded {
+            batch: uploaded,
+            images,
+            waiting,
+            started,
+            upload,
+        });
+        if sent.is_err() {
+            break;
+        }
+    }
+    tracing::debug!("detector input thread stopped");
+}
+
+fn run_model(
+    detector: Detector,
+    batches: mpsc::Receiver<Uploaded>,
+    busy: &AtomicBool,
+    processed: &AtomicU64,
+) {
+    while let Ok(uploaded) = batches.recv() {
+        busy.store(true, Ordering::Release);
+        let Uploaded {
+            batch,
+            images,
+            waiting,
+            started,
+            upload,
+        } = uploaded;
         let size = images.len();
         metrics::histogram!("hsi_detector_batch_size").record(size as f64);
-        match detector.detect(&images) {
+        let result = batch
+            .map_err(DetectorError::Upload)
+            .and_then(|batch| detector.detect_uploaded(&batch, &images));
+        busy.store(false, Ordering::Release);
+        match result {
             Ok(output) => {
                 processed.fetch_add(size as u64, Ordering::Relaxed);
                 metrics::histogram!("hsi_detector_forward_seconds")
@@ -120,6 +212,7 @@ fn run(
                     let _ = reply.send(Ok(ImageResult {
                         detections,
                         queued: started.saturating_duration_since(submitted),
+                        upload,
                         forward: output.forward,
                         decode: output.decode,
                         batch_size: size,

@@ -7,11 +7,16 @@ pub mod classes;
 pub mod decode;
 pub mod detector;
 pub mod device;
+pub mod input;
+pub mod jit;
 pub mod preprocess;
+pub mod profile;
 pub mod settings;
 pub mod tfjs;
 
 pub use batcher::{DetectorHandle, ImageResult};
 pub use detector::{BatchOutput, Detection, Detector, DetectorError, ModelDescription};
-pub use preprocess::{prepare, PreparedImage};
-pub use settings::{DetectorSettings, PixelRange};
+pub use input::{decode, decode_file, DecodedImage, InputError};
+pub use preprocess::{prepare, prepare_scaled, DeviceBatch, InputSpec, PreparedImage};
+pub use profile::{ModelConfig, ModelProfile};
+pub use settings::{DetectorSettings, PixelRange, Precision};

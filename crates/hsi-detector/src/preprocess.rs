@@ -1,42 +1,113 @@
 //! Turning decoded images into model input.
+//!
+//! The CPU side only decodes (at a reduced JPEG scale where that still covers the
+//! model's input, see [`crate::input`]) and hands over `u8` pixels: a quarter of the bytes
+//! of `f32`. Resizing, the conversion to the model's number format and its pixel range
+//! happen on the model's device, for the whole batch, in [`DeviceBatch`].
 
 use crate::settings::PixelRange;
-use image::imageops::FilterType;
 use image::DynamicImage;
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
-/// One image resized for the model, with the size of the original so that boxes can be
-/// scaled back to its pixels.
+/// One decoded image on its way to the model, with the size of the original so that
+/// boxes can be scaled back to its pixels.
 #[derive(Debug)]
 pub struct PreparedImage {
-    /// `[3, H, W]` float32 RGB in the model's pixel range.
+    /// `[H, W, 3]` RGB `u8` at the size it was decoded at.
     pub pixels: Tensor,
     pub original_width: u32,
     pub original_height: u32,
 }
 
-/// Resizes (plainly, no letterbox: the converted CenterNet was trained that way) and
-/// converts to a CHW float tensor.
-pub fn prepare(image: &DynamicImage, width: u32, height: u32, range: PixelRange) -> PreparedImage {
-    let (original_width, original_height) = (image.width(), image.height());
-    let resized = if (original_width, original_height) == (width, height) {
-        image.to_rgb8()
-    } else {
-        // Triangle is bilinear with antialiasing when shrinking, close to what the
-        // model saw in training, and much cheaper than Lanczos.
-        image
-            .resize_exact(width, height, FilterType::Triangle)
-            .to_rgb8()
+/// Wraps a decoded image whose size is the original's.
+pub fn prepare(image: &DynamicImage) -> PreparedImage {
+    prepare_scaled(image, image.width(), image.height())
+}
+
+/// Wraps an image decoded at a reduced scale of an `original_width` x `original_height`
+/// original.
+pub fn prepare_scaled(
+    image: &DynamicImage,
+    original_width: u32,
+    original_height: u32,
+) -> PreparedImage {
+    let rgb = match image {
+        DynamicImage::ImageRgb8(rgb) => std::borrow::Cow::Borrowed(rgb),
+        other => std::borrow::Cow::Owned(other.to_rgb8()),
     };
-    let hwc = Tensor::from_slice(resized.as_raw()).view([i64::from(height), i64::from(width), 3]);
-    let mut pixels = hwc.permute([2, 0, 1]).to_kind(Kind::Float);
-    if range == PixelRange::Unit1 {
-        pixels /= 255.0;
-    }
+    let (w, h) = (i64::from(rgb.width()), i64::from(rgb.height()));
+    let pixels = Tensor::from_slice(rgb.as_raw()).view([h, w, 3]);
     PreparedImage {
         pixels,
         original_width,
         original_height,
+    }
+}
+
+/// How a batch becomes model input on the model's device.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec {
+    pub device: Device,
+    /// The number format the model runs in.
+    pub kind: Kind,
+    pub width: u32,
+    pub height: u32,
+    pub range: PixelRange,
+}
+
+/// A batch on the model's device, ready for the forward pass.
+#[derive(Debug)]
+pub struct DeviceBatch {
+    /// `[N, 3, H, W]` in the model's kind and pixel range.
+    pub input: Tensor,
+}
+
+impl InputSpec {
+    /// Uploads the images' `u8` pixels (from pinned memory on CUDA, without waiting for
+    /// the copy), then resizes each on the device (bilinear with antialiasing when
+    /// shrinking, like the triangle filter the model saw in training, no letterbox) and
+    /// converts the batch to the model's kind and pixel range.
+    pub fn upload(&self, images: &[PreparedImage]) -> Result<DeviceBatch, tch::TchError> {
+        let _no_grad = tch::no_grad_guard();
+        let (h, w) = (i64::from(self.height), i64::from(self.width));
+        let mut resized = Vec::with_capacity(images.len());
+        for image in images {
+            let pixels = if self.device.is_cuda() {
+                // Pinned pages let the copy run asynchronously, overlapping whatever
+                // the device is busy with.
+                image.pixels.f_pin_memory(self.device)?.f_to_device_(
+                    self.device,
+                    Kind::Uint8,
+                    true,
+                    false,
+                )?
+            } else {
+                image.pixels.shallow_clone()
+            };
+            let chw = pixels
+                .f_permute([2, 0, 1])?
+                .f_unsqueeze(0)?
+                .f_to_kind(Kind::Float)?;
+            let size = chw.size();
+            let fitted = if size[2] == h && size[3] == w {
+                chw
+            } else {
+                chw.f_internal_upsample_bilinear2d_aa([h, w], false, None, None)?
+            };
+            resized.push(fitted);
+        }
+        let mut input = Tensor::f_cat(&resized, 0)?;
+        if self.range == PixelRange::Unit1 {
+            input = input.f_div_scalar(255.0)?;
+        } else {
+            // Antialiased resizing overshoots a little at sharp edges; the model saw
+            // pixels within 0..255.
+            input = input.f_clamp(0.0, 255.0)?;
+        }
+        if self.kind != Kind::Float {
+            input = input.f_to_kind(self.kind)?;
+        }
+        Ok(DeviceBatch { input })
     }
 }
 
@@ -45,25 +116,48 @@ mod tests {
     use super::*;
     use image::{Rgb, RgbImage};
 
+    fn spec(range: PixelRange, kind: Kind) -> InputSpec {
+        InputSpec {
+            device: Device::Cpu,
+            kind,
+            width: 16,
+            height: 16,
+            range,
+        }
+    }
+
     #[test]
-    fn prepared_images_are_chw_in_the_requested_range() {
+    fn batches_are_nchw_in_the_requested_range_and_kind() {
         let mut image = RgbImage::new(64, 32);
         for pixel in image.pixels_mut() {
             *pixel = Rgb([255, 128, 0]);
         }
         let image = DynamicImage::ImageRgb8(image);
-        let prepared = prepare(&image, 16, 16, PixelRange::Unit255);
-        assert_eq!(prepared.pixels.size(), [3, 16, 16]);
+        let prepared = prepare(&image);
+        assert_eq!(prepared.pixels.size(), [32, 64, 3]);
+        assert_eq!(prepared.pixels.kind(), Kind::Uint8);
         assert_eq!(
             (prepared.original_width, prepared.original_height),
             (64, 32)
         );
-        let red = prepared.pixels.get(0).mean(Kind::Float).double_value(&[]);
-        let blue = prepared.pixels.get(2).mean(Kind::Float).double_value(&[]);
-        assert!((red - 255.0).abs() < 1e-3 && blue.abs() < 1e-3);
+        let small = prepare(&DynamicImage::new_rgb8(16, 16));
+        let batch = spec(PixelRange::Unit255, Kind::Float)
+            .upload(&[prepared, small])
+            .expect("upload");
+        assert_eq!(batch.input.size(), [2, 3, 16, 16]);
+        let first = batch.input.get(0);
+        let red = first.get(0).mean(Kind::Float).double_value(&[]);
+        let blue = first.get(2).mean(Kind::Float).double_value(&[]);
+        assert!(
+            (red - 255.0).abs() < 1e-3 && blue.abs() < 1e-3,
+            "{red} {blue}"
+        );
 
-        let unit = prepare(&image, 16, 16, PixelRange::Unit1);
-        let green = unit.pixels.get(1).mean(Kind::Float).double_value(&[]);
-        assert!((green - 128.0 / 255.0).abs() < 1e-3);
+        let unit = spec(PixelRange::Unit1, Kind::Half)
+            .upload(&[prepare(&image)])
+            .expect("upload");
+        assert_eq!(unit.input.kind(), Kind::Half);
+        let green = unit.input.get(0).get(1).mean(Kind::Float).double_value(&[]);
+        assert!((green - 128.0 / 255.0).abs() < 1e-3, "{green}");
     }
 }

@@ -14,7 +14,7 @@ fn settings() -> DetectorSettings {
 
 fn detect(detector: &Detector, name: &str) -> Vec<Detection> {
     let image = image::open(photo(name)).expect("photo decodes");
-    let prepared = prepare(&image, 512, 512, detector.settings().pixel_range);
+    let prepared = prepare(&image);
     detector
         .detect(&[prepared])
         .expect("detection")
@@ -112,7 +112,7 @@ async fn the_detector_thread_answers_concurrent_requests() {
         let handle = handle.clone();
         let image = image::open(photo(name)).expect("photo decodes");
         pending.push(tokio::spawn(async move {
-            let prepared = prepare(&image, 512, 512, hsi_detector::PixelRange::Unit255);
+            let prepared = prepare(&image);
             handle.detect(prepared).await
         }));
     }
@@ -128,15 +128,15 @@ async fn the_detector_thread_answers_concurrent_requests() {
         .detections
         .iter()
         .any(|d| d.class_name == "bicycle"));
-    assert_eq!(
-        results[0].detections, results[2].detections,
-        "same image, same answer"
-    );
-    assert_eq!(
-        handle.description().max_batch_size,
-        1,
-        "the CPU runs one image at a time"
-    );
+    // Same image, same answer, up to the rounding of the batch each shared.
+    assert_eq!(results[0].detections.len(), results[2].detections.len());
+    for (a, b) in results[0].detections.iter().zip(&results[2].detections) {
+        assert_eq!(
+            (&a.class_name, a.x, a.y, a.width, a.height),
+            (&b.class_name, b.x, b.y, b.width, b.height)
+        );
+        assert!((a.confidence - b.confidence).abs() < 1e-3, "{a:?} {b:?}");
+    }
 }
 
 #[test]
@@ -157,12 +157,12 @@ fn a_missing_model_file_is_a_clear_error() {
 #[test]
 fn the_wrong_output_format_is_a_clear_error() {
     let mut detr = settings();
-    detr.output_format = hsi_detector::decode::OutputFormat::Detr;
+    detr.output_format = Some(hsi_detector::decode::OutputFormat::Detr);
     // The warm-up only runs the forward pass; decoding fails on the first real image.
     let detector = Detector::load(&detr).expect("model loads");
     let image = image::open(photo("person.jpg")).expect("photo decodes");
     let err = detector
-        .detect(&[prepare(&image, 512, 512, detr.pixel_range)])
+        .detect(&[prepare(&image)])
         .expect_err("a one-tensor output is not DETR's logits and boxes");
     let message = err.to_string();
     assert!(

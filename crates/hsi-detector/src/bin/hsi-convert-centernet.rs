@@ -39,11 +39,12 @@ fn main() -> ExitCode {
     match export_torchscript(&model, &out) {
         Ok(report) => {
             eprintln!(
-                "wrote {} (input [N, 3, {}, {}] float 0..255 -> detections [N, 100, 6]); \
+                "wrote {} (input [N, 3, {}, {}] float 0..255 -> detections [N, 100, 6], {} weight tensors as parameters); \
                  reloaded module matches the interpreter on a batch of {} (max diff {:.2e}) in {:.1}s",
                 report.out_path.display(),
                 report.input_hw[0],
                 report.input_hw[1],
+                report.lifted_tensors,
                 report.verify_batch,
                 report.max_abs_diff,
                 started.elapsed().as_secs_f64()

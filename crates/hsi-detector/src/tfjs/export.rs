@@ -26,11 +26,15 @@ pub struct ExportReport {
     pub verify_batch: i64,
     /// Largest difference seen between the reloaded module and the interpreter.
     pub max_abs_diff: f64,
+    /// Weights lifted from graph constants into parameters and buffers.
+    pub lifted_tensors: i64,
 }
 
 /// Converts a TF.js graph model to TorchScript: loads `model_json`, traces the forward
-/// pass at batch 1 on the CPU, saves it to `out_path`, reloads the file and checks a
-/// batch of synthetic images against the interpreter run image by image.
+/// pass at batch 1 on the CPU, lifts the weights out of the traced graph into parameters
+/// (so the module converts to another device and precision), saves it to `out_path`,
+/// reloads the file and checks a batch of synthetic images against the interpreter run
+/// image by image.
 ///
 /// The module takes `[N, 3, H, W]` float images (values 0..255 for the CenterNet) and
 /// returns the detections `[N, 100, 6]`.
@@ -38,11 +42,23 @@ pub fn export_torchscript(model_json: &Path, out_path: &Path) -> Result<ExportRe
     let graph = TfjsGraph::load(model_json)?;
     let [h, w] = graph.input_hw().unwrap_or([512, 512]);
     let module = trace(&graph, &synthetic_images(1, h, w, 1)?)?;
-    module.save(out_path).map_err(|source| TfjsError::Export {
+    let traced = out_path.with_extension("traced.partial");
+    module.save(&traced).map_err(|source| TfjsError::Export {
         stage: "saving the module",
         source,
     })?;
-    tracing::info!(path = %out_path.display(), "saved TorchScript; verifying the reloaded file");
+    // The trace holds the weights as constants; as parameters they follow the module to
+    // a device and a precision.
+    let lifted = crate::jit::lift_tensor_constants(&traced, out_path);
+    let _ = std::fs::remove_file(&traced);
+    let lifted = lifted.map_err(|e| TfjsError::Verification(e.to_string()))?;
+    if lifted.remaining != 0 || lifted.lifted == 0 {
+        return Err(TfjsError::Verification(format!(
+            "lifting the weights out of the graph left {} tensor constants (lifted {})",
+            lifted.remaining, lifted.lifted
+        )));
+    }
+    tracing::info!(path = %out_path.display(), lifted = lifted.lifted, "saved TorchScript; verifying the reloaded file");
 
     let mut reloaded =
         CModule::load_on_device(out_path, Device::Cpu).map_err(|source| TfjsError::Export {
@@ -88,6 +104,7 @@ pub fn export_torchscript(model_json: &Path, out_path: &Path) -> Result<ExportRe
         input_hw: [h, w],
         verify_batch: VERIFY_BATCH,
         max_abs_diff,
+        lifted_tensors: lifted.lifted,
     })
 }
 

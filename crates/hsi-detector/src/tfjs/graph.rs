@@ -152,7 +152,7 @@ impl TfjsGraph {
             let out = if i == self.input {
                 self.input_value(images_nchw)
             } else {
-                eval(&step.op, &args)
+                eval(&step.op, &args, images_nchw)
             }
             .map_err(|e| self.fail(step, e))?;
             values[i] = Some(out);
@@ -246,7 +246,9 @@ fn plan(
     Ok((steps, index))
 }
 
-fn eval(op: &Op, args: &[Value]) -> OpResult<Vec<Value>> {
+/// `images` is the graph's input: a cast to float follows its dtype, so a module traced
+/// in float32 keeps running in the precision it is later converted to.
+fn eval(op: &Op, args: &[Value], images: &Tensor) -> OpResult<Vec<Value>> {
     let arg = |k: usize| match args.get(k) {
         Some(v) => Ok(v),
         None => Err(OpFail::Invalid(format!("missing input #{k}"))),
@@ -257,6 +259,7 @@ fn eval(op: &Op, args: &[Value]) -> OpResult<Vec<Value>> {
         Op::Const(t) => one(Value::new(t.shallow_clone(), Layout::Const)),
         Op::Unary(u) => one(tensor_ops::unary(*u, arg(0)?)?),
         Op::Binary(b) => one(tensor_ops::binary(*b, arg(0)?, arg(1)?)?),
+        Op::Cast(Kind::Float) => one(tensor_ops::cast_like(arg(0)?, images)?),
         Op::Cast(kind) => one(tensor_ops::cast(arg(0)?, *kind)?),
         Op::Conv(spec) => one(image_ops::conv(arg(0)?, spec)?),
         Op::MaxPool {

@@ -193,7 +193,11 @@ fn lerp_axis(x: &Tensor, dim: i64, in_len: i64, out_len: i64) -> OpResult<Tensor
     let hi = to_kind(&src.f_ceil()?.f_clamp(0, in_len - 1)?, Kind::Int64)?;
     let mut shape = vec![1i64; 4];
     shape[dim as usize] = out_len;
-    let frac = to_kind(&src.f_sub(&floor)?, x.kind())?.f_reshape(shape.as_slice())?;
+    // `type_as`, not a cast to x's kind now: the trace must follow x's precision later.
+    let frac = src
+        .f_sub(&floor)?
+        .f_type_as(x)?
+        .f_reshape(shape.as_slice())?;
     let a = x.f_index_select(dim, &lo)?;
     let b = x.f_index_select(dim, &hi)?;
     Ok(a.f_add(&b.f_sub(&a)?.f_mul(&frac)?)?)

@@ -61,6 +61,12 @@ pub(crate) fn cast(x: &Value, kind: Kind) -> OpResult<Value> {
     Ok(x.with(to_kind(&x.t, kind)?))
 }
 
+/// A cast to `like`'s dtype, which a trace records as `type_as`: it follows whatever
+/// precision the module runs in rather than freezing float32 in.
+pub(crate) fn cast_like(x: &Value, like: &Tensor) -> OpResult<Value> {
+    Ok(x.with(x.t.f_type_as(like)?))
+}
+
 /// Resolves a TF target shape (with at most one -1) against an element count.
 fn resolve_shape(shape: &[i64], numel: i64) -> OpResult<Vec<i64>> {
     let known: i64 = shape.iter().filter(|&&d| d != -1).product();
