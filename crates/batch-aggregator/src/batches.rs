@@ -23,9 +23,28 @@ pub struct BatchRules {
     pub max_detections: u32,
     pub lease_ms: i64,
     pub dedup_ttl_ms: i64,
-    pub fast_min_confidence: f32,
+    /// The operator's fast-path confidence; `None` takes each message's (the model's).
+    pub fast_min_confidence: Option<f32>,
     pub fast_classes: HashSet<String>,
     pub fast_cooldown_ms: i64,
+}
+
+/// The fast path's confidence when neither the settings nor the model state one.
+pub const FALLBACK_FAST_MIN_CONFIDENCE: f32 = 0.90;
+
+impl BatchRules {
+    /// The confidence at which a detection of `message` takes the fast path: the
+    /// operator's setting, else what the detector's model profile sent, else 0.90.
+    pub fn fast_threshold(&self, message: &DetectionsMessage) -> f32 {
+        self.fast_min_confidence.unwrap_or_else(|| {
+            let sent = message.fast_path_min_confidence;
+            if sent.is_finite() && sent > 0.0 && sent <= 1.0 {
+                sent
+            } else {
+                FALLBACK_FAST_MIN_CONFIDENCE
+            }
+        })
+    }
 }
 
 impl From<&Settings> for BatchRules {
@@ -228,7 +247,7 @@ impl BatchStore {
     ) {
         for detection in &message.detections {
             let class = detection.object_type.trim();
-            let fast = detection.confidence >= self.rules.fast_min_confidence
+            let fast = detection.confidence >= self.rules.fast_threshold(message)
                 && self.rules.fast_classes.contains(class);
             script
                 .arg(detection.id)
@@ -292,5 +311,39 @@ pub fn reason_label(reason: BatchCloseReason) -> &'static str {
         BatchCloseReason::Size => "size",
         BatchCloseReason::FastPath => "fast_path",
         BatchCloseReason::Unspecified => "unspecified",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(setting: Option<f32>) -> BatchRules {
+        let mut settings = Settings::default();
+        settings.fast_path.min_confidence = setting;
+        BatchRules::from(&settings)
+    }
+
+    fn from_model(threshold: f32) -> DetectionsMessage {
+        DetectionsMessage {
+            fast_path_min_confidence: threshold,
+            ..DetectionsMessage::default()
+        }
+    }
+
+    #[test]
+    fn the_fast_path_threshold_is_the_operators_else_the_models_else_the_fallback() {
+        // The default CenterNet's profile sends 0.6; nothing is set here.
+        assert_eq!(rules(None).fast_threshold(&from_model(0.6)), 0.6);
+        // An operator's setting applies to whatever model runs.
+        assert_eq!(rules(Some(0.95)).fast_threshold(&from_model(0.6)), 0.95);
+        // A message from a worker that states none (or nonsense) gets the safe fallback.
+        for sent in [0.0, -1.0, 7.0, f32::NAN] {
+            assert_eq!(
+                rules(None).fast_threshold(&from_model(sent)),
+                FALLBACK_FAST_MIN_CONFIDENCE,
+                "{sent}"
+            );
+        }
     }
 }

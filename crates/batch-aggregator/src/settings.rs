@@ -86,8 +86,10 @@ impl Default for BatchingSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FastPathSettings {
-    /// Lowest confidence that takes the fast path.
-    pub min_confidence: f32,
+    /// Lowest confidence that takes the fast path. Unset: the detector model's own
+    /// (its profile's, sent with the detections), else 0.90. Scores are not comparable
+    /// across models, so a set value applies to whatever model is running.
+    pub min_confidence: Option<f32>,
     /// Classes that take the fast path; empty turns it off.
     #[serde(deserialize_with = "comma_list")]
     pub classes: Vec<String>,
@@ -98,7 +100,7 @@ pub struct FastPathSettings {
 impl Default for FastPathSettings {
     fn default() -> Self {
         Self {
-            min_confidence: 0.90,
+            min_confidence: None,
             classes: vec!["person".to_owned()],
             cooldown_secs: 60,
         }
@@ -237,11 +239,13 @@ impl BatchingSettings {
 
 impl FastPathSettings {
     fn validate(&self) -> Result<(), SettingsError> {
-        if !(self.min_confidence.is_finite() && (0.0..=1.0).contains(&self.min_confidence)) {
-            return Err(SettingsError::invalid(
-                "fast_path.min_confidence",
-                format!("{} is not between 0 and 1", self.min_confidence),
-            ));
+        if let Some(min) = self.min_confidence {
+            if !(min.is_finite() && (0.0..=1.0).contains(&min)) {
+                return Err(SettingsError::invalid(
+                    "fast_path.min_confidence",
+                    format!("{min} is not between 0 and 1"),
+                ));
+            }
         }
         if let Some(blank) = self.classes.iter().find(|c| c.trim().is_empty()) {
             return Err(SettingsError::invalid(

@@ -24,7 +24,10 @@ fn defaults_load_and_connect_as_the_services_own_role() {
         (90, 30, 500)
     );
     assert_eq!(batching.tick_ms, 1000);
-    assert_eq!(settings.fast_path.min_confidence, 0.90);
+    assert_eq!(
+        settings.fast_path.min_confidence, None,
+        "the detector model's own, sent with its detections"
+    );
     assert_eq!(settings.fast_path.classes, ["person"]);
     assert_eq!(settings.fast_path.cooldown_secs, 60);
     assert_eq!(
@@ -44,7 +47,7 @@ fn the_environment_sets_the_aggregators_keys() {
     .expect("valid settings");
     assert_eq!(settings.batching.window_secs, 120);
     assert_eq!(settings.fast_path.classes, ["person", "car"]);
-    assert_eq!(settings.fast_path.min_confidence, 0.8);
+    assert_eq!(settings.fast_path.min_confidence, Some(0.8));
     assert_eq!(settings.baseline.grace_secs, 0);
 }
 

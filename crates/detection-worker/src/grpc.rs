@@ -2,7 +2,7 @@
 //! service.
 
 use crate::settings::GrpcSettings;
-use hsi_detector::{prepare, DetectorHandle};
+use hsi_detector::{prepare_scaled, DetectorHandle};
 use hsi_proto::auth::TokenCheck;
 use hsi_proto::v1::detector_service_server::{DetectorService, DetectorServiceServer};
 use hsi_proto::v1::{
@@ -33,28 +33,20 @@ impl DetectorApi {
 
 /// Decodes an uploaded image, refusing one whose header promises more than `max_pixels`
 /// before any pixel is decoded (a decompression bomb).
-fn decode_bounded(bytes: &[u8], max_pixels: u64) -> Result<image::DynamicImage, Status> {
-    let reader = || {
-        image::ImageReader::new(std::io::Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|err| Status::invalid_argument(format!("image cannot be read: {err}")))
-    };
-    let (width, height) = reader()?
-        .into_dimensions()
-        .map_err(|err| Status::invalid_argument(format!("image does not decode: {err}")))?;
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > max_pixels {
-        return Err(Status::invalid_argument(format!(
-            "image is {width}x{height} ({pixels} pixels), the limit is {max_pixels}"
-        )));
-    }
-    let mut decoder = reader()?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(max_pixels.saturating_mul(4));
-    decoder.limits(limits);
-    decoder
-        .decode()
-        .map_err(|err| Status::invalid_argument(format!("image does not decode: {err}")))
+fn decode_bounded(
+    bytes: &[u8],
+    cover: (u32, u32),
+    max_pixels: u64,
+) -> Result<hsi_detector::DecodedImage, Status> {
+    hsi_detector::decode(bytes, cover, max_pixels).map_err(|err| match err {
+        hsi_detector::InputError::TooLarge { width, height, max } => {
+            Status::invalid_argument(format!(
+                "image is {width}x{height} ({} pixels), the limit is {max}",
+                u64::from(width) * u64::from(height)
+            ))
+        }
+        other => Status::invalid_argument(format!("image does not decode: {other}")),
+    })
 }
 
 #[tonic::async_trait]
@@ -84,18 +76,10 @@ impl DetectorService for DetectorApi {
         let bytes = request.image;
         let max_pixels = self.max_image_pixels;
         let (prepared, width, height) = tokio::task::spawn_blocking(move || {
-            let image = decode_bounded(&bytes, max_pixels)?;
-            let (width, height) = (image.width(), image.height());
-            Ok::<_, Status>((
-                prepare(
-                    &image,
-                    description.input_width,
-                    description.input_height,
-                    description.pixel_range,
-                ),
-                width,
-                height,
-            ))
+            let cover = (description.input_width, description.input_height);
+            let decoded = decode_bounded(&bytes, cover, max_pixels)?;
+            let (width, height) = (decoded.original_width, decoded.original_height);
+            Ok::<_, Status>((prepare_scaled(&decoded.image, width, height), width, height))
         })
         .await
         .map_err(|err| Status::internal(format!("decoding task failed: {err}")))??;
@@ -136,7 +120,8 @@ impl DetectorService for DetectorApi {
             model_path: d.model_path.display().to_string(),
             output_format: d.output_format.to_string(),
             device: d.device.clone(),
-            half_precision: d.half_precision,
+            half_precision: d.precision != "fp32",
+            precision: d.precision.to_owned(),
             input_width: d.input_width as i32,
             input_height: d.input_height as i32,
             classes: d.classes.clone(),

@@ -7,7 +7,7 @@ use crate::store::{self, Source};
 use crate::thumbnails::{thumbnail_path, write_thumbnail};
 use chrono::{DateTime, TimeZone, Utc};
 use hsi_db::entities::detections;
-use hsi_detector::{prepare, Detection, DetectorHandle, PixelRange};
+use hsi_detector::{prepare_scaled, Detection, DetectorHandle};
 use hsi_proto::v1::{BoundingBox, DetectionsMessage, FileMessage, MediaKind, MessageMeta};
 use hsi_queue::{trace, Delivery, HandlerError, Producer, QueueError};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, NotSet};
@@ -108,11 +108,16 @@ impl Pipeline {
         let message_id = source.message_id.as_str();
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(&file.path));
         let started = Instant::now();
+        // Decoders are sized together with the model's threads, not one per file.
+        let permit = self.detector.decode_permit().await;
         let loaded = if file.media_kind == MediaKind::Video as i32 {
             media::load_video(&path, &self.settings).await
         } else {
-            media::load_image(&path, self.settings.max_image_pixels).await
+            let description = self.detector.description();
+            let cover = (description.input_width, description.input_height);
+            media::load_image(&path, cover, self.settings.max_image_pixels).await
         };
+        drop(permit);
         let (frames, info) = match loaded {
             Ok(loaded) => loaded,
             Err(err) if err.is_transient() => return Err(HandlerError::Retry(err.to_string())),
@@ -170,42 +175,31 @@ impl Pipeline {
         Ok(stored)
     }
 
-    /// Runs every frame through the detector; they queue up together, so on CUDA the
-    /// frames of one clip (and of concurrent files) share forward passes.
+    /// Runs every frame through the detector; they queue up together, so the frames of
+    /// one clip (and of concurrent files) share forward passes.
     async fn detect_frames(&self, frames: &[Frame]) -> Result<Vec<Vec<Detection>>, HandlerError> {
-        let settings = self.detector.description();
-        let (width, height) = (settings.input_width, settings.input_height);
-        let range = self.detector_range();
         let jobs = frames.iter().map(|frame| {
             let detector = self.detector.clone();
-            let image = frame.image.clone();
+            let prepared =
+                prepare_scaled(&frame.image, frame.original_width, frame.original_height);
             async move {
-                let started = Instant::now();
-                let prepared =
-                    tokio::task::spawn_blocking(move || prepare(&image, width, height, range))
-                        .await
-                        .map_err(|err| {
-                            HandlerError::Retry(format!("preprocessing failed: {err}"))
-                        })?;
-                stage("preprocess", started);
                 let result = detector
                     .detect(prepared)
                     .await
                     .map_err(|err| HandlerError::Retry(format!("detection failed: {err}")))?;
-                metrics::histogram!("hsi_detection_stage_seconds", "stage" => "queued")
-                    .record(result.queued.as_secs_f64());
-                metrics::histogram!("hsi_detection_stage_seconds", "stage" => "forward")
-                    .record(result.forward.as_secs_f64());
-                metrics::histogram!("hsi_detection_stage_seconds", "stage" => "decode_boxes")
-                    .record(result.decode.as_secs_f64());
+                for (name, took) in [
+                    ("queued", result.queued),
+                    ("upload", result.upload),
+                    ("forward", result.forward),
+                    ("decode_boxes", result.decode),
+                ] {
+                    metrics::histogram!("hsi_detection_stage_seconds", "stage" => name)
+                        .record(took.as_secs_f64());
+                }
                 Ok(result.detections)
             }
         });
         futures::future::try_join_all(jobs).await
-    }
-
-    fn detector_range(&self) -> PixelRange {
-        self.detector.description().pixel_range
     }
 
     #[allow(clippy::too_many_arguments)] // one row gathers facts from all of these
@@ -246,22 +240,36 @@ impl Pipeline {
             frame_index: Set(frame.index),
             object_index: Set(object as i32),
             frame_offset: Set(info.is_video.then_some(frame.offset_secs)),
-            frame_width: Set(i32::try_from(frame.image.width()).ok()),
-            frame_height: Set(i32::try_from(frame.image.height()).ok()),
+            frame_width: Set(i32::try_from(frame.original_width).ok()),
+            frame_height: Set(i32::try_from(frame.original_height).ok()),
         }
     }
 
-    /// Thumbnails are a convenience: a failure is logged, never fatal to the file.
+    /// Thumbnails are a convenience: a failure is logged, never fatal to the file. They
+    /// are cut from the frame as decoded (for a large JPEG, a reduced scale of it).
     async fn write_thumbnails(&self, frames: &[Frame], crops: Vec<(i32, Detection, PathBuf)>) {
         if crops.is_empty() {
             return;
         }
-        let images: Vec<_> = frames.iter().map(|f| (f.index, f.image.clone())).collect();
+        let images: Vec<_> = frames
+            .iter()
+            .map(|f| (f.index, f.image.clone(), f.scale()))
+            .collect();
         let size = self.settings.thumbnail_size;
         let written = tokio::task::spawn_blocking(move || {
             for (index, detection, path) in crops {
-                let Some((_, image)) = images.iter().find(|(i, _)| *i == index) else { continue };
-                if let Err(err) = write_thumbnail(image, &detection, size, &path) {
+                let Some((_, image, (sx, sy))) = images.iter().find(|(i, _, _)| *i == index)
+                else {
+                    continue;
+                };
+                let decoded = Detection {
+                    x: (detection.x as f32 / sx) as i32,
+                    y: (detection.y as f32 / sy) as i32,
+                    width: (detection.width as f32 / sx).ceil() as i32,
+                    height: (detection.height as f32 / sy).ceil() as i32,
+                    ..detection
+                };
+                if let Err(err) = write_thumbnail(image, &decoded, size, &path) {
                     tracing::warn!(path = %path.display(), error = %err, "could not write thumbnail");
                 }
             }
@@ -296,6 +304,7 @@ impl Pipeline {
                 .first()
                 .and_then(|r| r.frame_height)
                 .unwrap_or_default(),
+            fast_path_min_confidence: self.detector.description().fast_path_min_confidence,
         };
         self.producer
             .publish(message)

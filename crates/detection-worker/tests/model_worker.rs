@@ -571,6 +571,11 @@ async fn the_grpc_api_detects_uploaded_bytes_and_reports_health_and_model() {
         ("cpu", "centernet", 80)
     );
     assert!(info.kept_classes.contains(&"person".to_owned()));
+    assert_eq!(
+        (info.precision.as_str(), info.half_precision),
+        ("fp32", false),
+        "auto precision is fp32 on the CPU"
+    );
 
     let mut health = HealthClient::new(
         tonic::transport::Channel::from_shared(url)

@@ -76,7 +76,7 @@ async fn the_console_reviews_the_pipelines_events_in_a_real_browser() {
         .expect("alert rule");
     // The sample person (0.67) takes the fast path, so the dropped photo's event comes
     // quickly; the rest are batched.
-    pipeline.start(&llm_base_url(), 0.6);
+    pipeline.start(&llm_base_url(), None);
     let shutdown = CancellationToken::new();
     let (base, app) = gateway(&pipeline, &shutdown).await;
     pipeline.copy("Front Door", "person.jpg");

@@ -44,8 +44,9 @@ impl Pipeline {
         self.dir.path().join("cameras")
     }
 
-    /// Starts the four services; `fast_path_confidence` and the LLM are the knobs.
-    pub fn start(&mut self, llm: &str, fast_path_confidence: f32) {
+    /// Starts the four services; `fast_path_confidence` (`None`: the model profile's)
+    /// and the LLM are the knobs.
+    pub fn start(&mut self, llm: &str, fast_path_confidence: Option<f32>) {
         std::fs::create_dir_all(self.cameras()).expect("camera root");
         let url = |service| SecretUrl::new(self.db.url_for(service));
 
