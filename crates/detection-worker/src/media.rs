@@ -27,10 +27,7 @@ pub struct Frame {
 impl Frame {
     /// `original / decoded` on each axis.
     pub fn scale(&self) -> (f32, f32) {
-        (
-            self.original_width as f32 / self.image.width().max(1) as f32,
-            self.original_height as f32 / self.image.height().max(1) as f32,
-        )
+        hsi_detector::input::scale_of(&self.image, self.original_width, self.original_height)
     }
 }
 

@@ -17,11 +17,17 @@ pub struct DecodedImage {
 impl DecodedImage {
     /// `original / decoded` on each axis: multiply decoded pixels by it to get original ones.
     pub fn scale(&self) -> (f32, f32) {
-        (
-            self.original_width as f32 / self.image.width().max(1) as f32,
-            self.original_height as f32 / self.image.height().max(1) as f32,
-        )
+        scale_of(&self.image, self.original_width, self.original_height)
     }
+}
+
+/// `original / decoded` on each axis of an image decoded from an `original_width` x
+/// `original_height` one.
+pub fn scale_of(image: &DynamicImage, original_width: u32, original_height: u32) -> (f32, f32) {
+    (
+        original_width as f32 / image.width().max(1) as f32,
+        original_height as f32 / image.height().max(1) as f32,
+    )
 }
 
 /// Why an image could not be decoded.
