@@ -68,6 +68,7 @@ impl DetectorHandle {
         };
         let spec = detector.input_spec();
         let decoders = detector.settings().decode_threads_on(detector.device());
+        let model_threads = detector.settings().cpu_threads_on(detector.device());
         let (jobs, queue) = mpsc::channel::<Job>();
         // One uploaded batch waits while another runs; more would only hold memory.
         let (ready, batches) = mpsc::sync_channel::<Uploaded>(1);
@@ -76,10 +77,20 @@ impl DetectorHandle {
         let (counter, model_busy) = (processed.clone(), busy.clone());
         std::thread::Builder::new()
             .name("hsi-detector".to_owned())
-            .spawn(move || run_model(detector, batches, &model_busy, &counter))?;
+            .spawn(move || {
+                // libtorch's intra-op thread count is per thread (OpenMP): a new thread
+                // starts with one per core whatever the loading thread set.
+                tch::set_num_threads(i32::try_from(model_threads).unwrap_or(i32::MAX));
+                run_model(detector, batches, &model_busy, &counter)
+            })?;
         std::thread::Builder::new()
             .name("hsi-detector-input".to_owned())
-            .spawn(move || run_input(spec, queue, ready, max_batch, timeout, &busy))?;
+            .spawn(move || {
+                // The resize of a batch is small next to the forward pass; one thread
+                // keeps it from taking cores the model is using.
+                tch::set_num_threads(1);
+                run_input(spec, queue, ready, max_batch, timeout, &busy)
+            })?;
         Ok(Self {
             jobs,
             description,
@@ -123,7 +134,8 @@ impl DetectorHandle {
 
 /// A batch on the device and the callers waiting for it.
 struct Uploaded {
-    batch: Result<DeviceBatch, tch::TchError>,
+    /// `None` on the CPU, where the model thread uploads it.
+    batch: Option<Result<DeviceBatch, tch::TchError>>,
     images: Vec<PreparedImage>,
     waiting: Vec<(Instant, oneshot::Sender<Result<ImageResult, DetectorError>>)>,
     started: Instant,
@@ -166,7 +178,11 @@ fn run_input(
             .into_iter()
             .map(|job| (job.image, (job.submitted, job.reply)))
             .unzip();
-        let uploaded = spec.upload(&images);
+        // On CUDA the upload of this batch overlaps the forward pass of the one before.
+        // On the CPU the model thread resizes it instead, right before its forward pass:
+        // running alongside, it would take a core from the model's threads, and every
+        // parallel region of the forward pass would wait for the one descheduled.
+        let uploaded = spec.device.is_cuda().then(|| spec.upload(&images));
         let upload = started.elapsed();
         let sent = ready.send(Uploaded {
             batch: uploaded,
@@ -199,9 +215,21 @@ fn run_model(
         } = uploaded;
         let size = images.len();
         metrics::histogram!("hsi_detector_batch_size").record(size as f64);
-        let result = batch
-            .map_err(DetectorError::Upload)
-            .and_then(|batch| detector.detect_uploaded(&batch, &images));
+        let (result, upload) = match batch {
+            Some(batch) => (
+                batch
+                    .map_err(DetectorError::Upload)
+                    .and_then(|batch| detector.detect_uploaded(&batch, &images)),
+                upload,
+            ),
+            None => {
+                let result = detector.detect(&images);
+                let upload = result
+                    .as_ref()
+                    .map_or(Duration::ZERO, |output| output.upload);
+                (result, upload)
+            }
+        };
         busy.store(false, Ordering::Release);
         match result {
             Ok(output) => {
