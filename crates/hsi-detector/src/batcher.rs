@@ -1,16 +1,20 @@
-//! Two threads run the model; callers send them images and await their detections.
+//! The model runs on threads of its own; callers send them images and await their
+//! detections. Up to `max_batch_size` queued images share a forward pass.
 //!
-//! The input thread forms batches and puts them on the device: up to `max_batch_size`
-//! images, on CUDA what arrived within `batch_timeout_ms` of the first, on the CPU what
-//! is already queued plus whatever arrives while the model is still busy (so a deep
-//! queue gives large batches and an idle worker answers at once). The model thread runs
-//! the forward passes. A batch waits, uploaded, while the one before it runs, so on CUDA
-//! the copy and resize of batch n+1 overlap the forward of batch n.
+//! On the CPU one thread gathers what is queued (never waiting for more: a deep queue
+//! gives large batches, an idle worker answers at once), resizes it and runs it. Nothing
+//! runs beside the forward pass there: on a machine whose cores all serve libtorch's
+//! threads, another busy thread stalls every parallel region of the pass.
+//!
+//! On CUDA an input thread gathers up to `max_batch_size` images or what arrived within
+//! `batch_timeout_ms` of the first, uploads and resizes them on the device, and hands
+//! the batch to the model thread; so the upload of batch n+1 overlaps the forward of
+//! batch n.
 
-use crate::detector::{Detection, Detector, DetectorError, ModelDescription};
+use crate::detector::{BatchOutput, Detection, Detector, DetectorError, ModelDescription};
 use crate::preprocess::{DeviceBatch, InputSpec, PreparedImage};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -70,27 +74,34 @@ impl DetectorHandle {
         let decoders = detector.settings().decode_threads_on(detector.device());
         let model_threads = detector.settings().cpu_threads_on(detector.device());
         let (jobs, queue) = mpsc::channel::<Job>();
-        // One uploaded batch waits while another runs; more would only hold memory.
-        let (ready, batches) = mpsc::sync_channel::<Uploaded>(1);
-        let busy = Arc::new(AtomicBool::new(false));
         let processed = Arc::new(AtomicU64::new(0));
-        let (counter, model_busy) = (processed.clone(), busy.clone());
-        std::thread::Builder::new()
-            .name("hsi-detector".to_owned())
-            .spawn(move || {
-                // libtorch's intra-op thread count is per thread (OpenMP): a new thread
-                // starts with one per core whatever the loading thread set.
-                tch::set_num_threads(i32::try_from(model_threads).unwrap_or(i32::MAX));
-                run_model(detector, batches, &model_busy, &counter)
-            })?;
-        std::thread::Builder::new()
-            .name("hsi-detector-input".to_owned())
-            .spawn(move || {
-                // The resize of a batch is small next to the forward pass; one thread
-                // keeps it from taking cores the model is using.
-                tch::set_num_threads(1);
-                run_input(spec, queue, ready, max_batch, timeout, &busy)
-            })?;
+        let counter = processed.clone();
+        // libtorch's intra-op thread count is per thread (OpenMP): a new thread starts
+        // with one per core, whatever the loading thread set.
+        let threads = i32::try_from(model_threads).unwrap_or(i32::MAX);
+        if spec.device.is_cuda() {
+            // One uploaded batch waits while another runs; more would only hold memory.
+            let (ready, batches) = mpsc::sync_channel::<Uploaded>(1);
+            std::thread::Builder::new()
+                .name("hsi-detector".to_owned())
+                .spawn(move || {
+                    tch::set_num_threads(threads);
+                    run_model(detector, batches, &counter)
+                })?;
+            std::thread::Builder::new()
+                .name("hsi-detector-input".to_owned())
+                .spawn(move || {
+                    tch::set_num_threads(1);
+                    run_input(spec, queue, ready, max_batch, timeout)
+                })?;
+        } else {
+            std::thread::Builder::new()
+                .name("hsi-detector".to_owned())
+                .spawn(move || {
+                    tch::set_num_threads(threads);
+                    run_serial(detector, queue, max_batch, &counter)
+                })?;
+        }
         Ok(Self {
             jobs,
             description,
@@ -132,14 +143,62 @@ impl DetectorHandle {
     }
 }
 
+type Waiting = Vec<(Instant, oneshot::Sender<Result<ImageResult, DetectorError>>)>;
+
 /// A batch on the device and the callers waiting for it.
 struct Uploaded {
-    /// `None` on the CPU, where the model thread uploads it.
-    batch: Option<Result<DeviceBatch, tch::TchError>>,
+    batch: Result<DeviceBatch, tch::TchError>,
     images: Vec<PreparedImage>,
-    waiting: Vec<(Instant, oneshot::Sender<Result<ImageResult, DetectorError>>)>,
+    waiting: Waiting,
     started: Instant,
     upload: Duration,
+}
+
+/// Blocks for a first job, then takes more up to `max_batch`: those already queued, and
+/// those arriving within `timeout` of the first. `None` once every handle is gone.
+fn gather(
+    queue: &mpsc::Receiver<Job>,
+    max_batch: usize,
+    timeout: Duration,
+) -> Option<(Vec<PreparedImage>, Waiting)> {
+    let first = queue.recv().ok()?;
+    let deadline = Instant::now() + timeout;
+    let mut batch = vec![first];
+    while batch.len() < max_batch {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let next = if wait.is_zero() {
+            queue.try_recv().ok()
+        } else {
+            queue.recv_timeout(wait).ok()
+        };
+        match next {
+            Some(job) => batch.push(job),
+            None => break,
+        }
+    }
+    Some(
+        batch
+            .into_iter()
+            .map(|job| (job.image, (job.submitted, job.reply)))
+            .unzip(),
+    )
+}
+
+fn run_serial(
+    detector: Detector,
+    queue: mpsc::Receiver<Job>,
+    max_batch: usize,
+    processed: &AtomicU64,
+) {
+    while let Some((images, waiting)) = gather(&queue, max_batch, Duration::ZERO) {
+        let started = Instant::now();
+        let result = detector.detect(&images);
+        let upload = result
+            .as_ref()
+            .map_or(Duration::ZERO, |output| output.upload);
+        answer(result, waiting, started, upload, processed);
+    }
+    tracing::debug!("detector thread stopped");
 }
 
 fn run_input(
@@ -148,115 +207,76 @@ fn run_input(
     ready: mpsc::SyncSender<Uploaded>,
     max_batch: usize,
     timeout: Duration,
-    model_busy: &AtomicBool,
 ) {
-    while let Ok(first) = queue.recv() {
-        let deadline = Instant::now() + timeout;
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            let next = if wait.is_zero() {
-                if model_busy.load(Ordering::Acquire) {
-                    // The model cannot take this batch yet: let it grow meanwhile.
-                    queue.recv_timeout(Duration::from_millis(1))
-                } else {
-                    queue.try_recv().map_err(|_| RecvTimeoutError::Timeout)
-                }
-            } else {
-                queue.recv_timeout(wait)
-            };
-            match next {
-                Ok(job) => batch.push(job),
-                Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout)
-                    if wait.is_zero() && model_busy.load(Ordering::Acquire) => {}
-                Err(RecvTimeoutError::Timeout) => break,
-            }
-        }
+    while let Some((images, waiting)) = gather(&queue, max_batch, timeout) {
         let started = Instant::now();
-        let (images, waiting): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|job| (job.image, (job.submitted, job.reply)))
-            .unzip();
-        // On CUDA the upload of this batch overlaps the forward pass of the one before.
-        // On the CPU the model thread resizes it instead, right before its forward pass:
-        // running alongside, it would take a core from the model's threads, and every
-        // parallel region of the forward pass would wait for the one descheduled.
-        let uploaded = spec.device.is_cuda().then(|| spec.upload(&images));
+        let batch = spec.upload(&images);
         let upload = started.elapsed();
-        let sent = ready.send(Uploaded {
-            batch: uploaded,
+        let uploaded = Uploaded {
+            batch,
             images,
             waiting,
             started,
             upload,
-        });
-        if sent.is_err() {
+        };
+        if ready.send(uploaded).is_err() {
             break;
         }
     }
     tracing::debug!("detector input thread stopped");
 }
 
-fn run_model(
-    detector: Detector,
-    batches: mpsc::Receiver<Uploaded>,
-    busy: &AtomicBool,
+fn run_model(detector: Detector, batches: mpsc::Receiver<Uploaded>, processed: &AtomicU64) {
+    while let Ok(uploaded) = batches.recv() {
+        let result = uploaded
+            .batch
+            .map_err(DetectorError::Upload)
+            .and_then(|batch| detector.detect_uploaded(&batch, &uploaded.images));
+        answer(
+            result,
+            uploaded.waiting,
+            uploaded.started,
+            uploaded.upload,
+            processed,
+        );
+    }
+    tracing::debug!("detector thread stopped");
+}
+
+/// Sends each caller its image's detections, or the batch's error.
+fn answer(
+    result: Result<BatchOutput, DetectorError>,
+    waiting: Waiting,
+    started: Instant,
+    upload: Duration,
     processed: &AtomicU64,
 ) {
-    while let Ok(uploaded) = batches.recv() {
-        busy.store(true, Ordering::Release);
-        let Uploaded {
-            batch,
-            images,
-            waiting,
-            started,
-            upload,
-        } = uploaded;
-        let size = images.len();
-        metrics::histogram!("hsi_detector_batch_size").record(size as f64);
-        let (result, upload) = match batch {
-            Some(batch) => (
-                batch
-                    .map_err(DetectorError::Upload)
-                    .and_then(|batch| detector.detect_uploaded(&batch, &images)),
-                upload,
-            ),
-            None => {
-                let result = detector.detect(&images);
-                let upload = result
-                    .as_ref()
-                    .map_or(Duration::ZERO, |output| output.upload);
-                (result, upload)
+    let size = waiting.len();
+    metrics::histogram!("hsi_detector_batch_size").record(size as f64);
+    match result {
+        Ok(output) => {
+            processed.fetch_add(size as u64, Ordering::Relaxed);
+            metrics::histogram!("hsi_detector_forward_seconds")
+                .record(output.forward.as_secs_f64());
+            for (detections, (submitted, reply)) in output.detections.into_iter().zip(waiting) {
+                let _ = reply.send(Ok(ImageResult {
+                    detections,
+                    queued: started.saturating_duration_since(submitted),
+                    upload,
+                    forward: output.forward,
+                    decode: output.decode,
+                    batch_size: size,
+                }));
             }
-        };
-        busy.store(false, Ordering::Release);
-        match result {
-            Ok(output) => {
-                processed.fetch_add(size as u64, Ordering::Relaxed);
-                metrics::histogram!("hsi_detector_forward_seconds")
-                    .record(output.forward.as_secs_f64());
-                for (detections, (submitted, reply)) in output.detections.into_iter().zip(waiting) {
-                    let _ = reply.send(Ok(ImageResult {
-                        detections,
-                        queued: started.saturating_duration_since(submitted),
-                        upload,
-                        forward: output.forward,
-                        decode: output.decode,
-                        batch_size: size,
-                    }));
-                }
-            }
-            Err(err) => {
-                tracing::error!(error = %err, batch = size, "detection failed");
-                let message = err.to_string();
-                for (_, reply) in waiting {
-                    let _ = reply.send(Err(DetectorError::Forward(tch::TchError::Torch(
-                        message.clone(),
-                    ))));
-                }
+        }
+        Err(err) => {
+            tracing::error!(error = %err, batch = size, "detection failed");
+            let message = err.to_string();
+            for (_, reply) in waiting {
+                let _ = reply.send(Err(DetectorError::Forward(tch::TchError::Torch(
+                    message.clone(),
+                ))));
             }
         }
     }
-    tracing::debug!("detector thread stopped");
 }

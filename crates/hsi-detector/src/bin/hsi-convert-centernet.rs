@@ -36,6 +36,16 @@ fn main() -> ExitCode {
         }
     };
     let started = Instant::now();
+    // The converter writes a temporary file beside the output, so its folder must exist.
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Err(e) = std::fs::create_dir_all(parent) {
+            eprintln!(
+                "hsi-convert-centernet: cannot create {}: {e}",
+                parent.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     match export_torchscript(&model, &out) {
         Ok(report) => {
             eprintln!(
