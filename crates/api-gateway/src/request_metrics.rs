@@ -84,13 +84,18 @@ fn grpc_route(path: &str) -> String {
 /// its headers (trailers-only); a call that got as far as its messages is `Ok` here.
 /// Time is to the response headers, so a server stream counts until it starts.
 fn grpc_status<B>(response: &http::Response<B>) -> String {
-    let code = response
+    format!("{:?}", tonic::Code::from_i32(grpc_status_number(response)))
+}
+
+/// The `grpc-status` number in a response's headers; 0 (OK) where there is none. Shared
+/// by the metrics and the spans, which read the status the same way.
+pub(crate) fn grpc_status_number<B>(response: &http::Response<B>) -> i32 {
+    response
         .headers()
         .get("grpc-status")
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.parse::<i32>().ok())
-        .map_or(tonic::Code::Ok, tonic::Code::from_i32);
-    format!("{code:?}")
+        .unwrap_or(0)
 }
 
 /// Tower layer timing every gRPC call (outermost, so refused calls count too).

@@ -111,12 +111,7 @@ where
                 // A failed call answers with its status in the headers (trailers-only);
                 // a successful one has it in the trailers, which are not waited for, so
                 // a stream that fails after its first message still reads as OK here.
-                let code = response
-                    .headers()
-                    .get("grpc-status")
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|value| value.parse::<i32>().ok())
-                    .unwrap_or(0);
+                let code = crate::request_metrics::grpc_status_number(&response);
                 recorded.record("rpc.grpc.status_code", code);
                 if code != 0 {
                     recorded.record("otel.status_code", "error");
